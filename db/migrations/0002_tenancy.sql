@@ -1,0 +1,47 @@
+-- Row-level security on every clinic-owned table, forced for the owner too, and the runtime role's
+-- privileges. The role `clinic_app` must exist (the embedded database creates it; README says how
+-- elsewhere). A second policy, for the owner only (the role running this file), lets the few
+-- SECURITY DEFINER functions below read across clinics for exactly what they return.
+
+do $$
+declare t text;
+begin
+    foreach t in array array['providers', 'working_hours', 'time_off', 'procedures', 'patients',
+                             'appointments', 'webhook_credentials', 'tool_calls', 'call_messages',
+                             'events', 'audit_log', 'audit_seals', 'audit_unsealed']
+    loop
+        execute format('alter table %I enable row level security', t);
+        execute format('alter table %I force row level security', t);
+        execute format('create policy tenant on %I using (clinic_id = current_clinic_id()) '
+                       'with check (clinic_id = current_clinic_id())', t);
+    end loop;
+end $$;
+
+alter table clinics enable row level security;
+alter table clinics force row level security;
+create policy tenant on clinics using (id = current_clinic_id()) with check (id = current_clinic_id());
+
+create policy owner_all on clinics to current_user using (true) with check (true);
+create policy owner_read on webhook_credentials for select to current_user using (true);
+create policy owner_read on events for select to current_user using (true);
+create policy owner_read on audit_log for select to current_user using (true);
+create policy owner_all on audit_seals to current_user using (true) with check (true);
+create policy owner_all on audit_unsealed to current_user using (true) with check (true);
+
+revoke all on all tables in schema public from public;
+grant select, update on clinics to clinic_app;
+grant select, insert, update, delete on providers, working_hours, time_off, procedures to clinic_app;
+grant select, insert, update on patients, appointments, webhook_credentials, tool_calls to clinic_app;
+grant select, insert on call_messages, events, audit_log to clinic_app;
+grant select on audit_seals, audit_unsealed to clinic_app;
+-- The audit trail is append-only for the runtime role (triggers in 0003 refuse it for everyone).
+revoke update, delete, truncate on audit_log, audit_seals, audit_unsealed from clinic_app;
+
+-- Webhook authentication happens before the clinic is known: this returns only the hashes of active
+-- credentials and their clinic, which the app compares in constant time with the presented secret.
+create function active_webhook_credentials()
+returns table (clinic_id uuid, credential_id uuid, secret_hash bytea)
+language sql stable security definer set search_path = public
+as $$ select clinic_id, id, secret_hash from webhook_credentials where revoked_at is null $$;
+revoke all on function active_webhook_credentials() from public;
+grant execute on function active_webhook_credentials() to clinic_app;

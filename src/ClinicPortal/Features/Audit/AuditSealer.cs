@@ -1,0 +1,44 @@
+using ClinicPortal.Features.Events;
+using ClinicPortal.Infrastructure.Database;
+using Npgsql;
+
+namespace ClinicPortal.Features.Audit;
+
+/// <summary>
+/// Extends each clinic's hash chain over newly committed audit rows, in batches, right after commits
+/// (and every few seconds for rows other instances wrote). Kept off the booking transaction so the
+/// booking path never queues on a clinic's chain head (DESIGN.md, Hot path).
+/// </summary>
+public sealed class AuditSealer(CommitSignal signal, ClinicDb db, ILogger<AuditSealer> logger) : BackgroundService
+{
+    private const int BatchSize = 500;
+    private static readonly TimeSpan Sweep = TimeSpan.FromSeconds(2);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var reader = signal.Subscribe();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await SealBatchAsync(stoppingToken) >= BatchSize) { }
+            }
+            catch (NpgsqlException e)
+            {
+                logger.LogWarning(e, "Audit sealing failed; retrying on the next signal");
+            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            timeout.CancelAfter(Sweep);
+            try { await reader.ReadAsync(timeout.Token); }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested) { }
+        }
+    }
+
+    public async Task<int> SealBatchAsync(CancellationToken ct)
+    {
+        await using var conn = await db.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand("select seal_audit($1)", conn);
+        cmd.Parameters.AddWithValue(BatchSize);
+        return (int)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+}

@@ -1,0 +1,88 @@
+using ClinicPortal.Infrastructure.Database;
+using Dapper;
+using NodaTime;
+using Npgsql;
+
+namespace ClinicPortal.Features.Booking;
+
+public sealed record NewAppointment(
+    Guid Id, string Code, ProviderRef Provider, Guid? ProcedureId, RequestedSlot Slot,
+    string PatientName, string PatientPhone, string Source, string Actor, object Detail);
+
+/// <summary>Calls the booking and reschedule functions (db/migrations/0004_booking.sql), one round trip each.</summary>
+public static class BookingStore
+{
+    private const int Attempts = 3;
+
+    private const string BookSql = """
+        select outcome, result from book_appointment(
+            @toolCallId, @callId, @Actor, @Source::appointment_source, @Id, @Code, @providerId, @ProcedureId,
+            @starts, @ends, @blocked, @PatientName, @PatientPhone, null, @detail::jsonb, @bookedResult, @conflictResult);
+        """;
+
+    private const string RescheduleSql = """
+        select outcome, result from reschedule_appointment(
+            @toolCallId, @callId, @actor, @appointmentId, @providerId, @starts, @ends, @blocked, @detail::jsonb,
+            @rescheduledResult, @conflictResult, @notFoundResult);
+        """;
+
+    /// <summary>
+    /// outcome is booked, conflict or replay (result is then the stored answer). A taken confirmation
+    /// code gets a new one; a deadlock or serialization failure is retried as a backstop.
+    /// </summary>
+    public static async Task<(string Outcome, string Result)> BookAsync(NpgsqlConnection conn, Guid clinic, string? toolCallId,
+        string? callId, Func<string, NewAppointment> appointment, Func<NewAppointment, string> bookedResult, string conflictResult)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var a = appointment(ConfirmationCode.New());
+            try
+            {
+                await using var grid = await conn.QueryForClinicAsync(BookSql, new
+                {
+                    clinic, toolCallId, callId, a.Actor, a.Source, a.Id, a.Code, providerId = a.Provider.Id, a.ProcedureId,
+                    starts = a.Slot.Starts.ToDateTimeUtc(), ends = a.Slot.Ends.ToDateTimeUtc(), blocked = a.Slot.BlockedUntil.ToDateTimeUtc(),
+                    a.PatientName, a.PatientPhone, detail = System.Text.Json.JsonSerializer.Serialize(a.Detail),
+                    bookedResult = bookedResult(a), conflictResult,
+                });
+                return await grid.ReadSingleAsync<(string, string)>();
+            }
+            catch (PostgresException e) when (attempt < Attempts && IsRetryable(e)) { }
+        }
+    }
+
+    public static async Task<(string Outcome, string Result)> RescheduleAsync(NpgsqlConnection conn, Guid clinic, string? toolCallId,
+        string? callId, string actor, Guid appointmentId, Guid providerId, RequestedSlot slot, object detail,
+        string rescheduledResult, string conflictResult, string notFoundResult)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var grid = await conn.QueryForClinicAsync(RescheduleSql, new
+                {
+                    clinic, toolCallId, callId, actor, appointmentId, providerId,
+                    starts = slot.Starts.ToDateTimeUtc(), ends = slot.Ends.ToDateTimeUtc(), blocked = slot.BlockedUntil.ToDateTimeUtc(),
+                    detail = System.Text.Json.JsonSerializer.Serialize(detail), rescheduledResult, conflictResult, notFoundResult,
+                });
+                return await grid.ReadSingleAsync<(string, string)>();
+            }
+            catch (PostgresException e) when (attempt < Attempts && (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)) { }
+        }
+    }
+
+    private static bool IsRetryable(PostgresException e) =>
+        e.SqlState is "CP001" or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure;
+
+    /// <summary>Up to three free times for the same provider nearest to the one that was taken.</summary>
+    public static async Task<IReadOnlyList<Slot>> AlternativesAsync(NpgsqlConnection conn, Guid clinic, Guid providerId,
+        LocalDate day, Instant wanted, Duration length, Duration buffer, Instant now)
+    {
+        const int days = 7;
+        var (from, to) = ScheduleStore.Window(day, days);
+        var schedule = await ScheduleStore.LoadAsync(conn, null, clinic, providerId, from, to);
+        var request = new SlotFinder.Request(schedule.Clinic.Zone, schedule.Providers, schedule.Hours, schedule.Busy,
+            length, buffer, schedule.Clinic.EarliestStart(now));
+        return SlotFinder.Nearest(request, day, days, wanted, 3);
+    }
+}

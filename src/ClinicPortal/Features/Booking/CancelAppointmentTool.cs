@@ -1,0 +1,38 @@
+using ClinicPortal.Features.Events;
+using ClinicPortal.Features.Webhooks;
+using Dapper;
+using NodaTime;
+
+namespace ClinicPortal.Features.Booking;
+
+/// <summary>cancel_appointment: cancelled or not_found. A cancelled slot is free again at once.</summary>
+public sealed class CancelAppointmentTool(ToolLedger ledger, CommitSignal committed) : ITool
+{
+    public string Name => "cancel_appointment";
+
+    public async Task<string> RunAsync(ToolContext ctx, ToolArguments args, CancellationToken ct)
+    {
+        var code = args.Required("confirmation_code");
+        var phone = args.Required("patient_phone");
+        var result = await ledger.RunOnceAsync(ctx, Name, async (conn, tx) =>
+        {
+            var (clinic, a) = await AppointmentLookup.FindAsync(conn, tx, ctx.ClinicId, code, phone);
+            if (a is null)
+                return ToolJson.Serialize(new { status = "not_found", message = "No live appointment matches that confirmation code and phone number." });
+            var starts = ClinicTime.Format(SpanRecord.ToInstant(a.StartsAt), clinic.Zone);
+            var detail = System.Text.Json.JsonSerializer.Serialize(new
+            {
+                appointment_id = a.Id, provider = a.ProviderSlug, provider_name = a.ProviderName, procedure = a.ProcedureName,
+                starts_at = a.StartsAt, source = "voice", actor = ctx.Actor, call_id = ctx.CallId,
+            });
+            await conn.ExecuteAsync("""
+                update appointments set status = 'cancelled', updated_at = now() where clinic_id = @ClinicId and id = @Id;
+                select audit(@Actor, 'appointment.cancelled', 'appointment', @Id::text, @detail::jsonb);
+                select emit_event('cancellation', @detail::jsonb);
+                """, new { ctx.ClinicId, a.Id, ctx.Actor, detail }, tx);
+            return ToolJson.Serialize(new { status = "cancelled", confirmation_code = ConfirmationCode.Normalize(code), provider = a.ProviderSlug, starts_at = starts });
+        }, ct);
+        committed.Signal();
+        return result;
+    }
+}

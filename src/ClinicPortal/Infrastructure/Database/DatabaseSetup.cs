@@ -1,0 +1,61 @@
+using ClinicPortal.Features.Demo;
+using Npgsql;
+
+namespace ClinicPortal.Infrastructure.Database;
+
+public static class DatabaseSetup
+{
+    /// <summary>
+    /// Uses ConnectionStrings:Clinic (runtime role) and ConnectionStrings:ClinicOwner (migrations) when
+    /// configured; otherwise starts the embedded cluster under Database:DataDirectory (default .data/pg).
+    /// </summary>
+    public static WebApplicationBuilder AddClinicDatabase(this WebApplicationBuilder builder)
+    {
+        var connections = Resolve(builder.Configuration, out var embedded);
+        if (embedded is not null) builder.Services.AddHostedService(_ => new EmbeddedPostgresLifetime(embedded));
+        builder.Services.AddSingleton(connections);
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connections.App) { Name = "clinic-app" }.Build());
+        builder.Services.AddSingleton<ClinicDb>();
+        builder.Services.AddHostedService<DatabaseStartup>();
+        return builder;
+    }
+
+    public static DatabaseConnections Resolve(IConfiguration config, out EmbeddedPostgres? embedded)
+    {
+        var app = config.GetConnectionString("Clinic");
+        embedded = null;
+        if (!string.IsNullOrWhiteSpace(app))
+        {
+            var owner = config.GetConnectionString("ClinicOwner");
+            if (string.IsNullOrWhiteSpace(owner))
+                throw new InvalidOperationException("ConnectionStrings:ClinicOwner (the role that owns the schema and runs migrations) " +
+                                                    "is required when ConnectionStrings:Clinic is set.");
+            return new DatabaseConnections(app, owner, Embedded: false);
+        }
+        var dataDir = config["Database:DataDirectory"] ?? Path.Combine(Directory.GetCurrentDirectory(), ".data", "pg");
+        embedded = EmbeddedPostgres.StartAsync(dataDir).GetAwaiter().GetResult();
+        File.WriteAllText(EmbeddedPostgres.InfoFile(dataDir), System.Text.Json.JsonSerializer.Serialize(
+            new { app = embedded.AppConnectionString, owner = embedded.OwnerConnectionString }));
+        EmbeddedPostgres.OwnerOnly(EmbeddedPostgres.InfoFile(dataDir));
+        return new DatabaseConnections(embedded.AppConnectionString, embedded.OwnerConnectionString, Embedded: true);
+    }
+
+    private sealed class EmbeddedPostgresLifetime(EmbeddedPostgres pg) : IHostedService
+    {
+        public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
+        public async Task StopAsync(CancellationToken ct) => await pg.DisposeAsync();
+    }
+
+    /// <summary>Migrates before the server listens; seeds the demo clinics into the embedded database.</summary>
+    private sealed class DatabaseStartup(DatabaseConnections connections, IConfiguration config, ILogger<DatabaseStartup> logger) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken ct)
+        {
+            await Migrator.MigrateAsync(connections.Owner, logger, ct);
+            if (connections.Embedded && config.GetValue("Demo:Seed", true))
+                await DemoSeed.SeedAsync(connections.Owner, DemoSeed.Options.From(config), ct);
+        }
+
+        public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using Npgsql;
+
+namespace ClinicPortal.Infrastructure.Database;
+
+/// <summary>
+/// Applies db/migrations/NNNN_name.sql in order, each once, in its own transaction, under an
+/// advisory lock (several instances may start together), recording each file's SHA-256.
+/// An applied file whose content changed is an error that names the file.
+/// </summary>
+public static class Migrator
+{
+    private const long LockKey = 0x436C696E6963; // "Clinic"
+
+    public static string MigrationsDirectory => Path.Combine(AppContext.BaseDirectory, "db", "migrations");
+
+    public static IReadOnlyList<(string Name, string Checksum, string Sql)> Files() =>
+        Directory.GetFiles(MigrationsDirectory, "*.sql")
+            .Select(f => (Name: Path.GetFileName(f), Sql: File.ReadAllText(f)))
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .Select(f => (f.Name, Checksum(f.Sql), f.Sql))
+            .ToList();
+
+    public static async Task<int> MigrateAsync(string ownerConnectionString, ILogger logger, CancellationToken ct = default)
+    {
+        await using var conn = new NpgsqlConnection(ownerConnectionString);
+        await conn.OpenAsync(ct);
+        await conn.ExecuteAsync("select pg_advisory_lock(@LockKey)", new { LockKey });
+        try
+        {
+            await conn.ExecuteAsync("""
+                create table if not exists schema_migrations (
+                    name text primary key, checksum text not null, applied_at timestamptz not null default now());
+                grant select on schema_migrations to clinic_app;
+                """);
+            var applied = (await conn.QueryAsync<(string Name, string Checksum)>("select name, checksum from schema_migrations"))
+                .ToDictionary(r => r.Name, r => r.Checksum);
+            var count = 0;
+            foreach (var (name, checksum, sql) in Files())
+            {
+                if (applied.TryGetValue(name, out var recorded))
+                {
+                    if (recorded != checksum)
+                        throw new InvalidOperationException(
+                            $"Migration {name} was changed after it was applied (checksum {recorded} recorded, {checksum} now). " +
+                            "Applied migrations are immutable: add a new migration instead.");
+                    continue;
+                }
+                await using var tx = await conn.BeginTransactionAsync(ct);
+                await conn.ExecuteAsync(sql, transaction: tx);
+                await conn.ExecuteAsync("insert into schema_migrations (name, checksum) values (@name, @checksum)", new { name, checksum }, tx);
+                await tx.CommitAsync(ct);
+                logger.LogInformation("Applied migration {Migration}", name);
+                count++;
+            }
+            return count;
+        }
+        finally
+        {
+            await conn.ExecuteAsync("select pg_advisory_unlock(@LockKey)", new { LockKey });
+        }
+    }
+
+    /// <summary>Names of migration files not yet applied (readiness reports them).</summary>
+    public static async Task<IReadOnlyList<string>> PendingAsync(NpgsqlConnection conn)
+    {
+        var applied = (await conn.QueryAsync<string>("select name from schema_migrations")).ToHashSet();
+        return Files().Select(f => f.Name).Where(n => !applied.Contains(n)).ToList();
+    }
+
+    private static string Checksum(string sql) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sql.ReplaceLineEndings("\n")))).ToLowerInvariant();
+}

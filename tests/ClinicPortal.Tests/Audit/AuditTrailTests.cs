@@ -1,0 +1,109 @@
+using ClinicPortal.Features.Audit;
+using ClinicPortal.Tests.Support;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace ClinicPortal.Tests.Audit;
+
+[Collection(PortalCollection.Name)]
+public sealed class AuditTrailTests(ClinicPortalFactory portal)
+{
+    private async Task<ChainVerdict> SealAndVerifyAsync(TestClinic clinic)
+    {
+        var sealer = portal.Services.GetRequiredService<AuditSealer>();
+        while (await sealer.SealBatchAsync(CancellationToken.None) > 0) { }
+        return await portal.Services.GetRequiredService<AuditChain>().VerifyAsync(clinic.Id);
+    }
+
+    [Fact]
+    public async Task Each_action_writes_one_audit_row_and_the_sealed_chain_verifies()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var date = Dates.Upcoming(DayOfWeek.Monday);
+        var booked = await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700900777");
+        await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700900778");
+        await clinic.CallToolAsync("cancel_appointment", new { confirmation_code = booked.GetProperty("confirmation_code").GetString(), patient_phone = "+447700900777" });
+
+        var actions = await portal.Superuser().QueryAsync<string>("select action from audit_log where clinic_id = @Id order by id", new { clinic.Id });
+        Assert.Equal(["appointment.booked", "appointment.conflict", "appointment.cancelled"], actions);
+        var verdict = await SealAndVerifyAsync(clinic);
+        Assert.True(verdict.Ok, verdict.Problem);
+        Assert.Equal(3, verdict.Checked);
+        Assert.Equal(0, verdict.Unsealed);
+    }
+
+    [Fact]
+    public async Task A_rolled_back_booking_leaves_no_audit_row()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        await using var conn = new NpgsqlConnection(portal.Database.AppConnectionString);
+        await conn.OpenAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await conn.ExecuteAsync("select set_config('app.clinic_id', @c, true)", new { c = clinic.Id.ToString() }, tx);
+        var provider = await conn.ExecuteScalarAsync<Guid>("select id from providers where slug = 'dr-a'", transaction: tx);
+        var outcome = await conn.ExecuteScalarAsync<string>("""
+            select outcome from book_appointment(null, null, 'test', 'staff', gen_random_uuid(), 'ABCDEFGH', @provider, null,
+                now() + interval '30 days', now() + interval '30 days 30 minutes', now() + interval '30 days 30 minutes',
+                'Rolled Back', '+447700900999', null, '{}', '{}', '{}')
+            """, new { provider }, tx);
+        Assert.Equal("booked", outcome);
+        Assert.Equal(1L, await conn.ExecuteScalarAsync<long>("select count(*) from audit_log", transaction: tx));
+        await tx.RollbackAsync();
+        Assert.Equal(0, await clinic.CountAsync("audit_log"));
+        Assert.Equal(0, await clinic.CountAsync("appointments"));
+    }
+
+    [Theory]
+    [InlineData("update audit_log set action = 'tampered'")]
+    [InlineData("delete from audit_log")]
+    [InlineData("truncate audit_log")]
+    [InlineData("delete from audit_seals")]
+    public async Task The_app_role_cannot_change_the_audit_trail(string sql)
+    {
+        var clinic = await portal.CreateClinicAsync();
+        await clinic.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "10:00");
+        await using var conn = new NpgsqlConnection(portal.Database.AppConnectionString);
+        await conn.OpenAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await conn.ExecuteAsync("select set_config('app.clinic_id', @c, true)", new { c = clinic.Id.ToString() }, tx);
+        var e = await Assert.ThrowsAsync<PostgresException>(() => conn.ExecuteAsync(sql, transaction: tx));
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, e.SqlState);
+    }
+
+    [Fact]
+    public async Task Even_the_owner_is_refused_by_the_triggers()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        await clinic.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "10:00");
+        await using var conn = portal.Superuser();
+        var e = await Assert.ThrowsAsync<PostgresException>(() =>
+            conn.ExecuteAsync("update audit_log set action = 'x' where clinic_id = @Id", new { clinic.Id }));
+        Assert.Contains("append-only", e.MessageText);
+    }
+
+    [Fact]
+    public async Task A_row_altered_by_a_superuser_is_found_by_verify()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var date = Dates.Upcoming(DayOfWeek.Monday);
+        await clinic.BookAsync("dr-a", date, "10:00");
+        await clinic.BookAsync("dr-a", date, "11:00", phone: "+447700900002");
+        await clinic.BookAsync("dr-a", date, "12:00", phone: "+447700900003");
+        Assert.True((await SealAndVerifyAsync(clinic)).Ok);
+
+        await using var conn = portal.Superuser();
+        var target = await conn.ExecuteScalarAsync<long>("select id from audit_log where clinic_id = @Id order by id offset 1 limit 1", new { clinic.Id });
+        await conn.ExecuteAsync("""
+            begin;
+            set local session_replication_role = replica;
+            update audit_log set actor = 'someone else' where clinic_id = @Id and id = @target;
+            commit;
+            """, new { clinic.Id, target });
+
+        var verdict = await SealAndVerifyAsync(clinic);
+        Assert.False(verdict.Ok);
+        Assert.Equal(target, verdict.BrokenAuditId);
+        Assert.Equal(2, verdict.BrokenSeq);
+    }
+}

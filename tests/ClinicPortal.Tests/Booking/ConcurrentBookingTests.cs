@@ -1,0 +1,76 @@
+using ClinicPortal.Tests.Support;
+
+namespace ClinicPortal.Tests.Booking;
+
+[Collection(PortalCollection.Name)]
+public sealed class ConcurrentBookingTests(ClinicPortalFactory portal)
+{
+    [Theory]
+    [InlineData(5)]
+    [InlineData(50)]
+    public async Task Callers_racing_for_one_slot_get_exactly_one_booking_and_conflicts_with_alternatives(int callers)
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var date = Dates.Upcoming(DayOfWeek.Tuesday);
+        using var client = clinic.Client();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, callers).Select(i =>
+            clinic.BookAsync("dr-a", date, "10:00", "Consultation", phone: $"+4477009{i:D5}", client: client)));
+
+        var statuses = results.Select(r => r.GetProperty("status").GetString()).ToList();
+        Assert.Equal(1, statuses.Count(s => s == "booked"));
+        Assert.Equal(callers - 1, statuses.Count(s => s == "conflict"));
+        Assert.All(results.Where(r => r.GetProperty("status").GetString() == "conflict"),
+            r => Assert.NotEmpty(r.GetProperty("alternatives").EnumerateArray()));
+        Assert.Equal(1, await clinic.CountAsync("appointments"));
+        Assert.Equal(callers - 1, await clinic.CountAsync("audit_log", "action = 'appointment.conflict'"));
+        Assert.Equal(callers - 1, await clinic.CountAsync("events", "kind = 'collision'"));
+    }
+
+    [Fact]
+    public async Task Bookings_of_different_slots_get_unique_confirmation_codes()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var date = Dates.Upcoming(DayOfWeek.Wednesday);
+        using var client = clinic.Client();
+        var times = Enumerable.Range(0, 20).Select(i => $"{8 + i / 2:D2}:{i % 2 * 30:D2}").ToList();
+
+        var results = await Task.WhenAll(times.Select(t => clinic.BookAsync("dr-a", date, t, "Consultation", client: client)));
+
+        Assert.All(results, r => Assert.Equal("booked", r.GetProperty("status").GetString()));
+        Assert.Equal(20, results.Select(r => r.GetProperty("confirmation_code").GetString()).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(50)]
+    public async Task Reschedules_racing_into_one_slot_move_exactly_one_and_leave_the_others_untouched(int callers)
+    {
+        var clinic = await portal.CreateClinicAsync();
+        string[] days = [Dates.Upcoming(DayOfWeek.Monday), Dates.Upcoming(DayOfWeek.Tuesday)];
+        var target = Dates.Upcoming(DayOfWeek.Friday);
+        using var client = clinic.Client();
+        var booked = new List<(string Code, string Phone, string StartsAt)>();
+        for (var i = 0; i < callers; i++)
+        {
+            var phone = $"+4477001{i:D5}";
+            var time = TimeSpan.FromHours(7) + TimeSpan.FromMinutes(30 * (i % 25));
+            var r = await clinic.BookAsync("dr-a", days[i / 25], $"{time:hh\\:mm}", "Consultation", phone, client: client);
+            Assert.Equal("booked", r.GetProperty("status").GetString());
+            booked.Add((r.GetProperty("confirmation_code").GetString()!, phone, r.GetProperty("starts_at").GetString()!));
+        }
+
+        var results = await Task.WhenAll(booked.Select(b => clinic.CallToolAsync("reschedule_appointment",
+            new { confirmation_code = b.Code, patient_phone = b.Phone, date = target, time = "12:00" }, client: client)));
+
+        var statuses = results.Select(r => r.GetProperty("status").GetString()).ToList();
+        Assert.Equal(1, statuses.Count(s => s == "rescheduled"));
+        Assert.Equal(callers - 1, statuses.Count(s => s == "conflict"));
+        Assert.Equal(1, await clinic.CountAsync("appointments", $"starts_at = '{target} 12:00 Europe/London'::timestamptz"));
+        Assert.Equal(callers, await clinic.CountAsync("appointments", "status <> 'cancelled'"));
+        for (var i = 0; i < callers; i++)
+            if (statuses[i] == "conflict")
+                Assert.Equal(1, await clinic.CountAsync("appointments",
+                    $"confirmation_code = '{booked[i].Code}' and starts_at = '{booked[i].StartsAt}'::timestamptz"));
+    }
+}

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text;
+using ClinicPortal.Tests.Support;
+
+namespace ClinicPortal.Tests.Webhooks;
+
+[Collection(PortalCollection.Name)]
+public sealed class BadInputTests(ClinicPortalFactory portal)
+{
+    public static TheoryData<string, string> Malformed => new()
+    {
+        { "not json", "{\"message\": " },
+        { "not an object", "[1, 2]" },
+        { "no message", "{\"type\": \"tool-calls\"}" },
+        { "message is a string", "{\"message\": \"tool-calls\"}" },
+        { "no type", "{\"message\": {\"toolCallList\": []}}" },
+        { "type is a number", "{\"message\": {\"type\": 7}}" },
+        { "no tool call list", "{\"message\": {\"type\": \"tool-calls\"}}" },
+        { "tool call list is an object", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": {}}}" },
+        { "empty tool call list", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": []}}" },
+        { "tool call without id", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"function\": {\"name\": \"lookup_procedure\"}}]}}" },
+        { "id is a number", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"id\": 5, \"function\": {\"name\": \"lookup_procedure\"}}]}}" },
+        { "no function name", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"id\": \"a\", \"function\": {}}]}}" },
+        { "arguments an array", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"id\": \"a\", \"function\": {\"name\": \"lookup_procedure\", \"arguments\": [1]}}]}}" },
+        { "arguments a non-JSON string", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"id\": \"a\", \"function\": {\"name\": \"lookup_procedure\", \"arguments\": \"{nope\"}}]}}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Malformed))]
+    public async Task A_malformed_message_gets_400_with_a_problem_body_and_writes_nothing(string _, string body)
+    {
+        var clinic = await portal.CreateClinicAsync();
+        using var client = clinic.Client();
+        var response = await client.PostAsync("/api/vapi/webhook", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        await AssertNothingWrittenAsync(clinic);
+    }
+
+    [Fact]
+    public async Task A_body_over_256_KB_gets_413_and_writes_nothing()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        using var client = clinic.Client();
+        var body = "{\"message\": {\"type\": \"transcript\", \"transcript\": \"" + new string('a', 300 * 1024) + "\"}}";
+        var response = await client.PostAsync("/api/vapi/webhook", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        await AssertNothingWrittenAsync(clinic);
+    }
+
+    [Theory]
+    [InlineData("{\"provider\": \"dr-a\", \"date\": \"2030-13-45\", \"time\": \"10:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700900001\"}", "date")]
+    [InlineData("{\"provider\": \"dr-a\", \"date\": \"next friday\", \"time\": \"10:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700900001\"}", "date")]
+    [InlineData("{\"provider\": \"dr-a\", \"date\": \"2030-01-07\", \"time\": \"25:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700900001\"}", "time")]
+    [InlineData("{\"provider\": 12, \"date\": \"2030-01-07\", \"time\": \"10:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700900001\"}", "provider")]
+    [InlineData("{\"provider\": \"dr-a\", \"date\": \"2030-01-07\", \"time\": \"10:00\", \"patient_phone\": \"+447700900001\"}", "patient_name")]
+    public async Task Unusable_tool_arguments_get_an_error_entry_for_that_call_and_write_nothing(string arguments, string named)
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var entry = await clinic.SendToolCallAsync("book_appointment", System.Text.Json.JsonDocument.Parse(arguments).RootElement);
+        Assert.False(entry.TryGetProperty("result", out _));
+        Assert.Contains(named, entry.GetProperty("error").GetString());
+        await AssertNothingWrittenAsync(clinic);
+    }
+
+    [Fact]
+    public async Task Other_message_types_get_an_empty_object_and_are_recorded()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        using var client = clinic.Client();
+        var body = "{\"message\": {\"type\": \"status-update\", \"status\": \"in-progress\", \"call\": {\"id\": \"call-9\", \"customer\": {\"number\": \"+447700900321\"}}}}";
+        var response = await client.PostAsync("/api/vapi/webhook", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("{}", await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, await clinic.CountAsync("call_messages", "call_id = 'call-9' and status = 'in-progress' and customer_phone = '+447700900321'"));
+    }
+
+    [Fact]
+    public async Task An_unknown_tool_gets_an_error_entry_and_the_other_calls_still_run()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        using var client = clinic.Client();
+        var body = """
+            {"message": {"type": "tool-calls", "call": {"id": "c"}, "toolCallList": [
+              {"id": "x1", "type": "function", "function": {"name": "teleport", "arguments": {}}},
+              {"id": "x2", "type": "function", "function": {"name": "lookup_procedure", "arguments": "{\"query\": \"botox\"}"}}]}}
+            """;
+        var response = await client.PostAsync("/api/vapi/webhook", new StringContent(body, Encoding.UTF8, "application/json"));
+        var results = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("results");
+        Assert.Contains("teleport", results[0].GetProperty("error").GetString());
+        Assert.Equal("x2", results[1].GetProperty("toolCallId").GetString());
+        Assert.Contains("Anti-wrinkle", results[1].GetProperty("result").GetString());
+    }
+
+    private static async Task AssertNothingWrittenAsync(TestClinic clinic)
+    {
+        foreach (var table in new[] { "appointments", "patients", "tool_calls", "call_messages", "audit_log", "events" })
+            Assert.Equal(0, await clinic.CountAsync(table));
+    }
+}
