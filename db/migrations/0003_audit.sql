@@ -56,6 +56,7 @@ declare
     head_hash bytea;
     r audit_log;
     sealed integer := 0;
+    next_hash bytea;
 begin
     for c in select distinct clinic_id from audit_unsealed loop
         perform pg_advisory_xact_lock(hashtextextended('audit-seal:' || c::text, 0));
@@ -67,9 +68,10 @@ begin
                    join audit_log a on a.clinic_id = u.clinic_id and a.id = u.audit_id
                   where u.clinic_id = c order by a.id limit p_limit loop
             head_seq := head_seq + 1;
+            next_hash := sha256(head_hash || audit_canonical(r));
             insert into audit_seals (clinic_id, seq, audit_id, prev_hash, hash)
-            values (c, head_seq, r.id, head_hash, sha256(head_hash || audit_canonical(r)));
-            head_hash := sha256(head_hash || audit_canonical(r));
+            values (c, head_seq, r.id, head_hash, next_hash);
+            head_hash := next_hash;
             delete from audit_unsealed where clinic_id = c and audit_id = r.id;
             sealed := sealed + 1;
         end loop;

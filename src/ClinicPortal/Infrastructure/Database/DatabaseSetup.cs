@@ -14,7 +14,17 @@ public static class DatabaseSetup
         var connections = Resolve(builder.Configuration, out var embedded);
         if (embedded is not null) builder.Services.AddHostedService(_ => new EmbeddedPostgresLifetime(embedded));
         builder.Services.AddSingleton(connections);
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connections.App) { Name = "clinic-app" }.Build());
+        builder.Services.AddSingleton(_ =>
+        {
+            var source = new NpgsqlDataSourceBuilder(connections.App) { Name = "clinic-app" };
+            // The clinic is set per transaction, never per session, so a pooled connection has no state
+            // to reset: skip the DISCARD ALL Npgsql would otherwise send on every reuse.
+            source.ConnectionStringBuilder.NoResetOnClose = true;
+            // A pool near twice the database's cores: more busy backends than cores only adds
+            // contention (WAL and lock-manager waits); requests queue for a connection instead.
+            if (builder.Configuration.GetValue<int?>("Database:MaxPoolSize") is { } size) source.ConnectionStringBuilder.MaxPoolSize = size;
+            return source.Build();
+        });
         builder.Services.AddSingleton<ClinicDb>();
         builder.Services.AddHostedService<DatabaseStartup>();
         return builder;

@@ -60,7 +60,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         // Local connections go through a socket directory inside the data directory (trusted, owned by
         // the postgres user); TCP on loopback needs a password.
         var options = $"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={dataDir} " +
-                      "-c max_connections=200 -c fsync=on -c synchronous_commit=on -c shared_buffers=128MB";
+                      "-c max_connections=200 -c shared_buffers=128MB -c shared_preload_libraries=pg_stat_statements " +
+                      "-c pg_stat_statements.track=all";
         await RunAsync(binDir, "pg_ctl", ["-D", dataDir, "-l", Path.Combine(dataDir, "server.log"), "-o", options, "-w", "-t", "60", "start"], ct);
         var pg = new EmbeddedPostgres(dataDir, binDir, port, passwords["owner"], passwords["app"]);
         try
