@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace ClinicPortal.LoadTest;
+
+/// <summary>
+/// Drives a running portal's webhook over HTTP and prints throughput and p50/p95/p99 for uncontended
+/// bookings across many slots and for a collision storm (64 callers a slot), then runs pgbench with
+/// the same SQL the booking path sends, for comparison.
+/// </summary>
+public static class Bench
+{
+    private static readonly string[] Providers = ["dr-patel", "dr-okafor", "dr-lewis"];
+
+    public static async Task<int> RunAsync(Options o)
+    {
+        var url = o.Get("url", "http://127.0.0.1:5000");
+        var secret = o.Get("secret", "riverside-demo-secret");
+        var concurrency = int.Parse(o.Get("concurrency", "32"));
+        var requests = int.Parse(o.Get("requests", "6000"));
+        var stormSlots = int.Parse(o.Get("slots", "40"));
+        var stormCallers = int.Parse(o.Get("callers", "64"));
+        var firstDay = DateTime.UtcNow.Date.AddDays(60 + Random.Shared.Next(20000));
+        var slots = Slots(firstDay).GetEnumerator();
+        NextSlot Take = () => { slots.MoveNext(); return slots.Current; };
+
+        using var webhook = new Webhook(url, secret, Math.Max(concurrency, stormCallers));
+        Console.WriteLine($"Warming up ({url}) ...");
+        await RunUncontendedAsync(webhook, Take, 300, concurrency);
+
+        Console.WriteLine($"Uncontended bookings, {concurrency} concurrent callers, every request a different slot:");
+        var (uncontended, failures) = await RunUncontendedAsync(webhook, Take, requests, concurrency);
+        Console.WriteLine($"  {uncontended}" + (failures > 0 ? $"  ({failures} not booked!)" : ""));
+
+        var rate = int.Parse(o.Get("rate", "200"));
+        Console.WriteLine($"Voice pace: {rate} bookings/s arriving on a fixed schedule for 10 s, whatever the answers' speed (open loop):");
+        var (paced, pacedFailures) = await RunPacedAsync(webhook, Take, rate, TimeSpan.FromSeconds(10));
+        Console.WriteLine($"  {paced}" + (pacedFailures > 0 ? $"  ({pacedFailures} not booked!)" : ""));
+        failures += pacedFailures;
+
+        Console.WriteLine($"Collision storm, {stormCallers} callers a slot, {stormSlots} slots one after another:");
+        var latencies = new List<double>();
+        var wrong = 0;
+        var clock = Stopwatch.StartNew();
+        for (var s = 0; s < stormSlots; s++)
+        {
+            var (provider, date, time) = Take();
+            var answers = await Task.WhenAll(Enumerable.Range(0, stormCallers).Select(i => webhook.BookAsync(provider, date, time, $"+4477010{i:D5}")));
+            latencies.AddRange(answers.Select(a => a.Milliseconds));
+            if (answers.Count(a => a.Status == "booked") != 1 || answers.Count(a => a.Status == "conflict") != stormCallers - 1) wrong++;
+        }
+        Console.WriteLine($"  {Stats.Of(latencies, clock.Elapsed)}; slots with exactly one booking: {stormSlots - wrong}/{stormSlots}");
+
+        if (Options.AppConnection(o) is { } app && Options.OwnerConnection(o) is { } owner)
+        {
+            var pg = await PgBench.RunAsync(app, owner, concurrency, TimeSpan.FromSeconds(int.Parse(o.Get("pgbench-seconds", "20"))));
+            Console.WriteLine($"pgbench, the same two statements per booking, {concurrency} clients, no HTTP:");
+            Console.WriteLine($"  {pg}");
+            Console.WriteLine($"HTTP bookings/s as a share of pgbench's: {uncontended.PerSecond / pg.PerSecond:P0} (target: at least 50%)");
+        }
+        else Console.WriteLine("pgbench: skipped (give --db-info FILE with the portal's connection strings)");
+        return failures == 0 && wrong == 0 ? 0 : 1;
+    }
+
+    private delegate (string Provider, string Date, string Time) NextSlot();
+
+    private static async Task<(Stats, int Failures)> RunUncontendedAsync(Webhook webhook, NextSlot take, int requests, int concurrency)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var failures = 0;
+        var remaining = requests;
+        var gate = new object();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async worker =>
+        {
+            while (true)
+            {
+                (string Provider, string Date, string Time) slot;
+                lock (gate)
+                {
+                    if (remaining-- <= 0) return;
+                    slot = take();
+                }
+                var a = await webhook.BookAsync(slot.Provider, slot.Date, slot.Time, $"+44770{worker:D2}{Random.Shared.Next(100000):D5}");
+                latencies.Add(a.Milliseconds);
+                if (a.Status != "booked") Interlocked.Increment(ref failures);
+            }
+        }));
+        return (Stats.Of(latencies.ToList(), clock.Elapsed), failures);
+    }
+
+    /// <summary>Requests start on a fixed schedule, as independent callers would, so latency is not capped by a closed loop.</summary>
+    private static async Task<(Stats, int Failures)> RunPacedAsync(Webhook webhook, NextSlot take, int perSecond, TimeSpan duration)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var failures = 0;
+        var total = (int)(perSecond * duration.TotalSeconds);
+        var clock = Stopwatch.StartNew();
+        var inFlight = new List<Task>(total);
+        for (var i = 0; i < total; i++)
+        {
+            var due = TimeSpan.FromSeconds((double)i / perSecond);
+            if (due > clock.Elapsed) await Task.Delay(due - clock.Elapsed);
+            var slot = take();
+            inFlight.Add(Task.Run(async () =>
+            {
+                var a = await webhook.BookAsync(slot.Provider, slot.Date, slot.Time, $"+44771{Random.Shared.Next(10000000):D7}");
+                latencies.Add(a.Milliseconds);
+                if (a.Status != "booked") Interlocked.Increment(ref failures);
+            }));
+        }
+        await Task.WhenAll(inFlight);
+        return (Stats.Of(latencies.ToList(), clock.Elapsed), failures);
+    }
+
+    /// <summary>Every demo provider's 30-minute slots, Monday to Saturday 09:00-17:00, day after day.</summary>
+    private static IEnumerable<(string, string, string)> Slots(DateTime from)
+    {
+        for (var day = from; ; day = day.AddDays(1))
+        {
+            if (day.DayOfWeek == DayOfWeek.Sunday) continue;
+            for (var minutes = 9 * 60; minutes < 17 * 60; minutes += 30)
+                foreach (var p in Providers)
+                    yield return (p, day.ToString("yyyy-MM-dd"), $"{minutes / 60:D2}:{minutes % 60:D2}");
+        }
+    }
+}

@@ -1,0 +1,17 @@
+using ClinicPortal.LoadTest;
+
+// The load tools: `smoke` (one slot, N callers, verdict) and `bench` (throughput and percentiles).
+var options = Options.Parse(args.Skip(1));
+return args.FirstOrDefault() switch
+{
+    "smoke" => await Smoke.RunAsync(options),
+    "bench" => await Bench.RunAsync(options),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: smoke --url URL --secret SECRET [--callers N] [--provider SLUG] [--date YYYY-MM-DD --time HH:mm] [--db CONN]");
+    Console.Error.WriteLine("       bench --url URL --secret SECRET --db-info FILE [--requests N] [--concurrency N] [--slots N]");
+    return 2;
+}
