@@ -16,14 +16,15 @@ public static class Migrator
 
     public static string MigrationsDirectory => Path.Combine(AppContext.BaseDirectory, "db", "migrations");
 
-    public static IReadOnlyList<(string Name, string Checksum, string Sql)> Files() =>
-        Directory.GetFiles(MigrationsDirectory, "*.sql")
+    public static IReadOnlyList<(string Name, string Checksum, string Sql)> Files(string? directory = null) =>
+        Directory.GetFiles(directory ?? MigrationsDirectory, "*.sql")
             .Select(f => (Name: Path.GetFileName(f), Sql: File.ReadAllText(f)))
             .OrderBy(f => f.Name, StringComparer.Ordinal)
             .Select(f => (f.Name, Checksum(f.Sql), f.Sql))
             .ToList();
 
-    public static async Task<int> MigrateAsync(string ownerConnectionString, ILogger logger, CancellationToken ct = default)
+    public static async Task<int> MigrateAsync(string ownerConnectionString, ILogger logger, CancellationToken ct = default,
+        string? directory = null)
     {
         await using var conn = new NpgsqlConnection(ownerConnectionString);
         await conn.OpenAsync(ct);
@@ -38,7 +39,7 @@ public static class Migrator
             var applied = (await conn.QueryAsync<(string Name, string Checksum)>("select name, checksum from schema_migrations"))
                 .ToDictionary(r => r.Name, r => r.Checksum);
             var count = 0;
-            foreach (var (name, checksum, sql) in Files())
+            foreach (var (name, checksum, sql) in Files(directory))
             {
                 if (applied.TryGetValue(name, out var recorded))
                 {

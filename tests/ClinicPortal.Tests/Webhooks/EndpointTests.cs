@@ -1,0 +1,55 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ClinicPortal.Features.Demo;
+using ClinicPortal.Tests.Support;
+
+namespace ClinicPortal.Tests.Webhooks;
+
+[Collection(PortalCollection.Name)]
+public sealed class EndpointTests(ClinicPortalFactory portal)
+{
+    [Fact]
+    public async Task The_tool_definitions_describe_every_tool_with_a_json_schema()
+    {
+        using var client = portal.CreateClient();
+        var tools = await client.GetFromJsonAsync<JsonElement>("/api/vapi/tools");
+        var names = tools.EnumerateArray().Select(t => t.GetProperty("function").GetProperty("name").GetString()).ToList();
+        Assert.Equal(["check_availability", "book_appointment", "cancel_appointment", "reschedule_appointment", "lookup_procedure"], names);
+        Assert.All(tools.EnumerateArray(), t =>
+        {
+            Assert.Equal("function", t.GetProperty("type").GetString());
+            Assert.Equal("object", t.GetProperty("function").GetProperty("parameters").GetProperty("type").GetString());
+        });
+    }
+
+    [Fact]
+    public async Task Health_reports_live_and_ready_with_every_migration_applied()
+    {
+        using var client = portal.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("ready", (await ready.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task The_demo_seed_is_idempotent_and_answers_with_the_demo_facts()
+    {
+        var options = new DemoSeed.Options("riverside-test-" + Guid.NewGuid().ToString("N"), "harbour-test-" + Guid.NewGuid().ToString("N"));
+        await DemoSeed.SeedAsync(portal.Database.OwnerConnectionString, options);
+        await DemoSeed.SeedAsync(portal.Database.OwnerConnectionString, options);
+
+        var riverside = new TestClinic(portal, Guid.Empty, "riverside", options.RiversideSecret);
+        var r = await riverside.CallToolAsync("lookup_procedure", new { query = "liquid rhinoplasty" });
+        var procedure = r.GetProperty("procedure");
+        Assert.Equal("Liquid rhinoplasty", procedure.GetProperty("name").GetString());
+        Assert.Equal(45, procedure.GetProperty("duration_minutes").GetInt32());
+        Assert.Equal("No downtime", procedure.GetProperty("recovery").GetString());
+        Assert.Equal("£2,500-£3,500", procedure.GetProperty("price_range").GetString());
+        Assert.Equal(1, await portal.CountAsync("select count(*) from clinics where slug in ('riverside')"));
+        var harbour = new TestClinic(portal, Guid.Empty, "harbour", options.HarbourSecret);
+        var slots = await harbour.CallToolAsync("check_availability", new { date = Dates.Upcoming(DayOfWeek.Saturday), provider = "dr-silva" });
+        Assert.StartsWith(Dates.Upcoming(DayOfWeek.Saturday) + "T09:00:00", slots.GetProperty("slots")[0].GetProperty("starts_at").GetString());
+    }
+}
