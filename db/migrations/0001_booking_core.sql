@@ -139,6 +139,7 @@ create table webhook_credentials (
     label       text not null,
     secret_hash bytea not null check (length(secret_hash) = 32),
     created_at  timestamptz not null default now(),
+    last_used_at timestamptz,
     revoked_at  timestamptz,
     primary key (clinic_id, id),
     unique (secret_hash)

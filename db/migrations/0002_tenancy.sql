@@ -37,11 +37,12 @@ grant select on audit_seals, audit_unsealed to clinic_app;
 -- The audit trail is append-only for the runtime role (triggers in 0003 refuse it for everyone).
 revoke update, delete, truncate on audit_log, audit_seals, audit_unsealed from clinic_app;
 
--- Webhook authentication happens before the clinic is known: this returns only the hashes of active
--- credentials and their clinic, which the app compares in constant time with the presented secret.
-create function active_webhook_credentials()
-returns table (clinic_id uuid, credential_id uuid, secret_hash bytea)
+-- Webhook authentication happens before the clinic is known: this returns only credential hashes,
+-- their clinic and whether they are revoked (so a revoked secret's use is audited in its clinic).
+-- The app compares them in constant time with the presented secret.
+create function webhook_credentials_for_auth()
+returns table (clinic_id uuid, credential_id uuid, secret_hash bytea, revoked boolean)
 language sql stable security definer set search_path = public
-as $$ select clinic_id, id, secret_hash from webhook_credentials where revoked_at is null $$;
-revoke all on function active_webhook_credentials() from public;
-grant execute on function active_webhook_credentials() to clinic_app;
+as $$ select clinic_id, id, secret_hash, revoked_at is not null from webhook_credentials $$;
+revoke all on function webhook_credentials_for_auth() from public;
+grant execute on function webhook_credentials_for_auth() to clinic_app;

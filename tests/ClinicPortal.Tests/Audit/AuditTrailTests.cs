@@ -25,11 +25,16 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700900778");
         await clinic.CallToolAsync("cancel_appointment", new { confirmation_code = booked.GetProperty("confirmation_code").GetString(), patient_phone = "+447700900777" });
 
-        var actions = await portal.Superuser().QueryAsync<string>("select action from audit_log where clinic_id = @Id order by id", new { clinic.Id });
+        await using var conn = portal.Superuser();
+        var actions = await conn.QueryAsync<string>(
+            "select action from audit_log where clinic_id = @Id and action like 'appointment.%' order by id", new { clinic.Id });
         Assert.Equal(["appointment.booked", "appointment.conflict", "appointment.cancelled"], actions);
+        Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'credential.used'")); // once a minute per credential
+        var actors = await conn.QueryAsync<string>("select distinct actor from audit_log where clinic_id = @Id and action like 'appointment.%'", new { clinic.Id });
+        Assert.Equal(["vapi:call:test-call"], actors);
         var verdict = await SealAndVerifyAsync(clinic);
         Assert.True(verdict.Ok, verdict.Problem);
-        Assert.Equal(3, verdict.Checked);
+        Assert.Equal(4, verdict.Checked);
         Assert.Equal(0, verdict.Unsealed);
     }
 
@@ -105,5 +110,6 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         Assert.False(verdict.Ok);
         Assert.Equal(target, verdict.BrokenAuditId);
         Assert.Equal(2, verdict.BrokenSeq);
+        Assert.Contains("altered", verdict.Problem);
     }
 }

@@ -17,12 +17,14 @@ public static class VapiEndpoints
     }
 
     private static async Task<IResult> HandleAsync(HttpContext http, WebhookCredentials credentials, ToolRunner tools,
-        CallMessages calls, ILogger<ToolRunner> logger, CancellationToken ct)
+        CallMessages calls, ILoggerFactory logs, CancellationToken ct)
     {
-        var clinic = await credentials.AuthenticateAsync(Secret(http.Request), ct);
-        if (clinic is null)
+        var credential = await credentials.AuthenticateAsync(Secret(http.Request), ct);
+        if (credential is not { Revoked: false })
         {
-            logger.LogWarning("Refused a webhook from {Remote}: missing or unknown credential", http.Connection.RemoteIpAddress);
+            logs.CreateLogger(typeof(VapiEndpoints)).LogWarning("Refused a webhook from {Remote}: {Reason} credential",
+                http.Connection.RemoteIpAddress, credential is null ? "missing or unknown" : "revoked");
+            if (credential is not null) await credentials.RecordAsync(credential, ct);
             return Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
                 "Send the clinic's webhook secret as 'Authorization: Bearer <secret>' or 'X-Vapi-Secret: <secret>'.");
         }
@@ -36,10 +38,12 @@ public static class VapiEndpoints
             var (type, callId, message) = VapiMessage.ReadEnvelope(doc.RootElement);
             if (type != "tool-calls")
             {
-                await calls.RecordAsync(clinic.Value, type, callId, message, ct);
+                await calls.RecordAsync(credential.ClinicId, type, callId, message, ct);
+                await credentials.RecordAsync(credential, ct);
                 return TypedResults.Json(new { });
             }
-            var results = await tools.RunAsync(clinic.Value, callId, VapiMessage.ToolCalls(message), ct);
+            var results = await tools.RunAsync(credential.ClinicId, callId, VapiMessage.ToolCalls(message), ct);
+            if (results.Any(r => r.Result is not null)) await credentials.RecordAsync(credential, ct); // bad input writes nothing
             return TypedResults.Json(new { results });
         }
         catch (JsonException e)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using ClinicPortal.Infrastructure.Database;
@@ -5,24 +6,31 @@ using Dapper;
 
 namespace ClinicPortal.Features.Webhooks;
 
+/// <summary>The credential a secret matched: its clinic, and whether it has been revoked.</summary>
+public sealed record MatchedCredential(Guid ClinicId, Guid CredentialId, bool Revoked);
+
 /// <summary>
-/// Maps a presented webhook secret to its clinic. Active credential hashes are cached (a webhook
-/// should not pay a database round trip to authenticate) and compared in constant time against every
-/// one of them. The cache reloads when it is a few seconds old, and when a secret matches nothing
-/// (unless a reload finished after that request arrived, so a flood of wrong secrets coalesces into
-/// one reload at a time): a new credential works at once, a revoked one stops within the refresh.
+/// Maps a presented webhook secret to its clinic. Credential hashes are cached (a webhook should not
+/// pay a database round trip to authenticate) and compared in constant time against every one of
+/// them. The cache reloads when it is a few seconds old, and when a secret matches nothing (unless a
+/// reload finished after that request arrived, so a flood of wrong secrets coalesces into one reload
+/// at a time): a new credential works at once, a revoked one stops within the refresh interval.
+/// RecordAsync audits use and refusal in the credential's clinic, at most once a minute per credential.
 /// </summary>
 public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
 {
     private static readonly TimeSpan Refresh = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan AuditEvery = TimeSpan.FromMinutes(1);
 
-    private sealed record Entry(Guid ClinicId, Guid CredentialId, byte[] SecretHash);
+    private sealed record Entry(Guid ClinicId, Guid CredentialId, byte[] SecretHash, bool Revoked);
 
     private volatile Entry[] _entries = [];
     private long _loadedAt; // TimeProvider timestamp of the last load; 0 = never
     private readonly SemaphoreSlim _reload = new(1, 1);
+    private readonly ConcurrentDictionary<(Guid, bool), long> _lastAudited = new();
 
-    public async Task<Guid?> AuthenticateAsync(string? secret, CancellationToken ct)
+    /// <summary>The matching credential, active or revoked; null when the secret matches none.</summary>
+    public async Task<MatchedCredential?> AuthenticateAsync(string? secret, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(secret) || secret.Length > 512) return null;
         var arrived = time.GetTimestamp();
@@ -38,12 +46,12 @@ public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
         return match;
     }
 
-    private Guid? Match(byte[] hash)
+    private MatchedCredential? Match(byte[] hash)
     {
-        Guid? found = null;
+        Entry? found = null;
         foreach (var e in _entries) // no early exit: the time taken does not depend on which one matched
-            if (CryptographicOperations.FixedTimeEquals(e.SecretHash, hash)) found = e.ClinicId;
-        return found;
+            if (CryptographicOperations.FixedTimeEquals(e.SecretHash, hash)) found = e;
+        return found is null ? null : new MatchedCredential(found.ClinicId, found.CredentialId, found.Revoked);
     }
 
     private async Task ReloadUnlessNewerThanAsync(long arrived, CancellationToken ct)
@@ -54,7 +62,10 @@ public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
             if (Interlocked.Read(ref _loadedAt) > arrived) return; // another request reloaded meanwhile
             var started = time.GetTimestamp();
             await using var conn = await db.OpenAsync(ct);
-            var rows = await conn.QueryAsync<Entry>("select clinic_id as ClinicId, credential_id as CredentialId, secret_hash as SecretHash from active_webhook_credentials()");
+            var rows = await conn.QueryAsync<Entry>("""
+                select clinic_id as ClinicId, credential_id as CredentialId, secret_hash as SecretHash, revoked
+                  from webhook_credentials_for_auth()
+                """);
             _entries = rows.ToArray();
             Interlocked.Exchange(ref _loadedAt, started);
         }
@@ -62,6 +73,21 @@ public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
         {
             _reload.Release();
         }
+    }
+
+    /// <summary>credential.used (and last_used_at, which tells when a rotated-out secret went quiet) or credential.refused.</summary>
+    public async Task RecordAsync(MatchedCredential c, CancellationToken ct)
+    {
+        var now = time.GetTimestamp();
+        var key = (c.CredentialId, c.Revoked);
+        if (_lastAudited.TryGetValue(key, out var last) && time.GetElapsedTime(last, now) < AuditEvery) return;
+        _lastAudited[key] = now;
+        await using var conn = await db.OpenAsync(ct);
+        await conn.ExecuteAsync(ClinicDb.SetClinic + """
+            update webhook_credentials set last_used_at = now() where clinic_id = @clinic and id = @id and not @revoked;
+            select audit('vapi', case when @revoked then 'credential.refused' else 'credential.used' end, 'webhook_credential', @id::text,
+                         jsonb_build_object('reason', case when @revoked then 'revoked' end));
+            """, new { clinic = c.ClinicId, id = c.CredentialId, revoked = c.Revoked });
     }
 
     /// <summary>Forget the cache (after this instance creates or revokes a credential).</summary>
