@@ -3,6 +3,21 @@
 -- the stored tool result is written here too. The overlap check is the exclusion constraint, reached
 -- through ON CONFLICT DO NOTHING: no row back means the slot was taken.
 
+-- Claims a tool call for the current clinic: true when this transaction is the first with that id.
+-- Otherwise the earlier result is in stored_result (a concurrent duplicate waits here for the first
+-- transaction to commit or roll back, then reads or takes over the claim).
+create function claim_tool_call(p_tool_call_id text, p_call_id text, p_tool_name text, out claimed boolean, out stored_result text)
+language plpgsql as $$
+begin
+    insert into tool_calls (clinic_id, tool_call_id, call_id, tool_name)
+    values (current_clinic_id(), p_tool_call_id, p_call_id, p_tool_name) on conflict do nothing;
+    claimed := found;
+    if not claimed then
+        select t.result into stored_result from tool_calls t
+         where t.clinic_id = current_clinic_id() and t.tool_call_id = p_tool_call_id;
+    end if;
+end $$;
+
 create function book_appointment(
     p_tool_call_id text, p_call_id text, p_actor text, p_source appointment_source,
     p_appointment_id uuid, p_code text, p_provider_id uuid, p_procedure_id uuid,
@@ -15,16 +30,16 @@ declare
     clinic uuid := current_clinic_id();
     patient uuid;
     booked uuid;
+    claimed boolean;
+    answer text;
 begin
     if clinic is null then
         raise exception 'no clinic is set for this transaction' using errcode = '42501';
     end if;
     if p_tool_call_id is not null then
-        insert into tool_calls (clinic_id, tool_call_id, call_id, tool_name)
-        values (clinic, p_tool_call_id, p_call_id, 'book_appointment') on conflict do nothing;
-        if not found then
-            return query select 'replay', t.result from tool_calls t
-                          where t.clinic_id = clinic and t.tool_call_id = p_tool_call_id;
+        select c.claimed, c.stored_result into claimed, answer from claim_tool_call(p_tool_call_id, p_call_id, 'book_appointment') c;
+        if not claimed then
+            return query select 'replay', answer;
             return;
         end if;
     end if;
@@ -82,6 +97,7 @@ returns table (outcome text, result text)
 language plpgsql as $$
 declare
     clinic uuid := current_clinic_id();
+    claimed boolean;
     chosen text;
     answer text;
     moved uuid;
@@ -90,11 +106,9 @@ begin
         raise exception 'no clinic is set for this transaction' using errcode = '42501';
     end if;
     if p_tool_call_id is not null then
-        insert into tool_calls (clinic_id, tool_call_id, call_id, tool_name)
-        values (clinic, p_tool_call_id, p_call_id, 'reschedule_appointment') on conflict do nothing;
-        if not found then
-            return query select 'replay', t.result from tool_calls t
-                          where t.clinic_id = clinic and t.tool_call_id = p_tool_call_id;
+        select c.claimed, c.stored_result into claimed, answer from claim_tool_call(p_tool_call_id, p_call_id, 'reschedule_appointment') c;
+        if not claimed then
+            return query select 'replay', answer;
             return;
         end if;
     end if;

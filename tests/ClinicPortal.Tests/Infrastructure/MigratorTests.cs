@@ -9,14 +9,20 @@ namespace ClinicPortal.Tests.Infrastructure;
 [Collection(PortalCollection.Name)]
 public sealed class MigratorTests(ClinicPortalFactory portal)
 {
-    [Fact]
-    public async Task Migrations_apply_once_and_a_changed_applied_file_is_an_error_naming_it()
+    /// <summary>A new empty database owned by the owner role, and an empty folder for migration files.</summary>
+    private async Task<(string Owner, string Files)> EmptyDatabaseAsync()
     {
         var database = "migrations_" + Guid.NewGuid().ToString("N")[..10];
         await using (var su = portal.Superuser())
             await su.ExecuteAsync($"create database {database} owner {EmbeddedPostgres.OwnerRole}");
         var owner = new NpgsqlConnectionStringBuilder(portal.Database.OwnerConnectionString) { Database = database, Pooling = false }.ConnectionString;
-        var files = Directory.CreateTempSubdirectory("migrations-").FullName;
+        return (owner, Directory.CreateTempSubdirectory("migrations-").FullName);
+    }
+
+    [Fact]
+    public async Task Migrations_apply_once_and_a_changed_applied_file_is_an_error_naming_it()
+    {
+        var (owner, files) = await EmptyDatabaseAsync();
         foreach (var f in Directory.GetFiles(Migrator.MigrationsDirectory)) File.Copy(f, Path.Combine(files, Path.GetFileName(f)));
 
         var first = await Migrator.MigrateAsync(owner, NullLogger.Instance, directory: files);
@@ -34,11 +40,7 @@ public sealed class MigratorTests(ClinicPortalFactory portal)
     [Fact]
     public async Task A_failing_migration_leaves_nothing_half_applied()
     {
-        var database = "migrations_" + Guid.NewGuid().ToString("N")[..10];
-        await using (var su = portal.Superuser())
-            await su.ExecuteAsync($"create database {database} owner {EmbeddedPostgres.OwnerRole}");
-        var owner = new NpgsqlConnectionStringBuilder(portal.Database.OwnerConnectionString) { Database = database, Pooling = false }.ConnectionString;
-        var files = Directory.CreateTempSubdirectory("migrations-").FullName;
+        var (owner, files) = await EmptyDatabaseAsync();
         await File.WriteAllTextAsync(Path.Combine(files, "0001_ok.sql"), "create table first_table (id int);");
         await File.WriteAllTextAsync(Path.Combine(files, "0002_broken.sql"), "create table second_table (id int); select 1/0;");
 

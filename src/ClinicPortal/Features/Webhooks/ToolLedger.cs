@@ -8,7 +8,7 @@ namespace ClinicPortal.Features.Webhooks;
 /// Runs a tool call at most once per (clinic, toolCallId): the claim, the tool's effect and its
 /// stored result share one transaction, and a replay gets the stored result. A concurrent duplicate
 /// waits on the claim row and then reads the first one's result. (The booking and reschedule
-/// functions in db/ do the same inside their single statement.)
+/// functions in db/ call the same claim_tool_call inside their single statement.)
 /// </summary>
 public sealed class ToolLedger(ClinicDb db)
 {
@@ -17,14 +17,10 @@ public sealed class ToolLedger(ClinicDb db)
     {
         await using var conn = await db.OpenAsync(ct);
         await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, ctx.ClinicId, ct);
-        var claimed = await conn.ExecuteAsync("""
-            insert into tool_calls (clinic_id, tool_call_id, call_id, tool_name)
-            values (@ClinicId, @ToolCallId, @CallId, @toolName) on conflict do nothing
-            """, new { ctx.ClinicId, ctx.ToolCallId, ctx.CallId, toolName }, tx);
-        if (claimed == 0)
+        var (claimed, stored) = await conn.QuerySingleAsync<(bool, string?)>(
+            "select claimed, stored_result from claim_tool_call(@ToolCallId, @CallId, @toolName)", new { ctx.ToolCallId, ctx.CallId, toolName }, tx);
+        if (!claimed)
         {
-            var stored = await conn.ExecuteScalarAsync<string>(
-                "select result from tool_calls where clinic_id = @ClinicId and tool_call_id = @ToolCallId", ctx, tx);
             await tx.CommitAsync(ct);
             return stored ?? throw new InvalidOperationException($"tool call {ctx.ToolCallId} has no stored result");
         }
