@@ -28,9 +28,14 @@ public static class Bench
         Console.WriteLine($"Warming up ({url}) ...");
         await RunUncontendedAsync(webhook, Take, 300, concurrency);
 
-        Console.WriteLine($"Uncontended bookings, {concurrency} concurrent callers, every request a different slot:");
+        Console.WriteLine($"Saturation: {concurrency} clients booking back to back (no pause), every request a different slot:");
         var (uncontended, failures) = await RunUncontendedAsync(webhook, Take, requests, concurrency);
         Console.WriteLine($"  {uncontended}" + (failures > 0 ? $"  ({failures} not booked!)" : ""));
+
+        Console.WriteLine($"{concurrency} calls in progress, each caller speaking 1-3 s between tool calls, for 20 s:");
+        var (talking, talkingFailures) = await RunCallersAsync(webhook, Take, concurrency, TimeSpan.FromSeconds(20));
+        Console.WriteLine($"  {talking}" + (talkingFailures > 0 ? $"  ({talkingFailures} not booked!)" : ""));
+        failures += talkingFailures;
 
         var rate = int.Parse(o.Get("rate", "200"));
         Console.WriteLine($"Voice pace: {rate} bookings/s arriving on a fixed schedule for 10 s, whatever the answers' speed (open loop):");
@@ -53,8 +58,8 @@ public static class Bench
 
         if (Options.AppConnection(o) is { } app && Options.OwnerConnection(o) is { } owner)
         {
-            var pg = await PgBench.RunAsync(app, owner, concurrency, TimeSpan.FromSeconds(int.Parse(o.Get("pgbench-seconds", "20"))));
-            Console.WriteLine($"pgbench, the same two statements per booking, {concurrency} clients, no HTTP:");
+            var (pg, mode) = await PgBench.RunAsync(app, owner, concurrency, TimeSpan.FromSeconds(int.Parse(o.Get("pgbench-seconds", "20"))));
+            Console.WriteLine($"pgbench, the booking's SQL without HTTP, {concurrency} clients, the faster of two protocol modes ({mode}):");
             Console.WriteLine($"  {pg}");
             Console.WriteLine($"HTTP bookings/s as a share of pgbench's: {uncontended.PerSecond / pg.PerSecond:P0} (target: at least 50%)");
         }
@@ -84,6 +89,29 @@ public static class Bench
                 var a = await webhook.BookAsync(slot.Provider, slot.Date, slot.Time, $"+44770{worker:D2}{Random.Shared.Next(100000):D5}");
                 latencies.Add(a.Milliseconds);
                 if (a.Status != "booked") Interlocked.Increment(ref failures);
+            }
+        }));
+        return (Stats.Of(latencies.ToList(), clock.Elapsed), failures);
+    }
+
+    /// <summary>Concurrent phone calls: each caller books, then talks (1-3 s) before the next tool call.</summary>
+    private static async Task<(Stats, int Failures)> RunCallersAsync(Webhook webhook, NextSlot take, int callers, TimeSpan duration)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var failures = 0;
+        var gate = new object();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(async caller =>
+        {
+            await Task.Delay(Random.Shared.Next(1000, 3000)); // calls do not all start at once
+            while (clock.Elapsed < duration)
+            {
+                (string Provider, string Date, string Time) slot;
+                lock (gate) slot = take();
+                var a = await webhook.BookAsync(slot.Provider, slot.Date, slot.Time, $"+44772{caller:D2}{Random.Shared.Next(100000):D5}");
+                latencies.Add(a.Milliseconds);
+                if (a.Status != "booked") Interlocked.Increment(ref failures);
+                await Task.Delay(Random.Shared.Next(1000, 3000));
             }
         }));
         return (Stats.Of(latencies.ToList(), clock.Elapsed), failures);
