@@ -89,7 +89,4 @@ public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
                          jsonb_build_object('reason', case when @revoked then 'revoked' end));
             """, new { clinic = c.ClinicId, id = c.CredentialId, revoked = c.Revoked });
     }
-
-    /// <summary>Forget the cache (after this instance creates or revokes a credential).</summary>
-    public void Invalidate() => Interlocked.Exchange(ref _loadedAt, 0);
 }
