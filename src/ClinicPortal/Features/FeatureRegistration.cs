@@ -41,8 +41,6 @@ public static class FeatureRegistration
 
     public static WebApplication MapVoiceBooking(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
         app.MapVapiEndpoints();
         app.MapHealthEndpoints();
         return app;

@@ -17,6 +17,11 @@ public static class ClinicTime
 
     public static string Format(Instant instant, DateTimeZone zone) => IsoWithOffset.Format(instant.InZone(zone).ToOffsetDateTime());
 
+    /// <summary>A UTC time as staff read it in the clinic's zone, e.g. "Fri 4 Dec 10:00".</summary>
+    public static string Display(DateTime utc, string timeZone, string pattern) =>
+        Instant.FromDateTimeUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).InZone(Zone(timeZone))
+            .ToString(pattern, System.Globalization.CultureInfo.GetCultureInfo("en-GB"));
+
     public static LocalDate ParseDate(string text, string argument) =>
         DatePattern.Parse(text) is { Success: true } r ? r.Value
             : throw new ToolArgumentException($"argument '{argument}' must be a date as YYYY-MM-DD");

@@ -1,15 +1,17 @@
 using ClinicPortal.Features.Clinics;
+using ClinicPortal.Features.Staff;
 
 namespace ClinicPortal.Features.Demo;
 
 /// <summary>The two demo clinics. Seeded automatically only into the embedded database.</summary>
 public static class DemoSeed
 {
-    public sealed record Options(string RiversideSecret, string HarbourSecret)
+    public sealed record Options(string RiversideSecret, string HarbourSecret, string StaffPassword = "demo-Password-1")
     {
         public static Options From(IConfiguration config) => new(
             config["Demo:RiversideWebhookSecret"] ?? "riverside-demo-secret",
-            config["Demo:HarbourWebhookSecret"] ?? "harbour-demo-secret");
+            config["Demo:HarbourWebhookSecret"] ?? "harbour-demo-secret",
+            config["Demo:StaffPassword"] ?? "demo-Password-1");
     }
 
     public static async Task SeedAsync(string ownerConnectionString, Options options, CancellationToken ct = default)
@@ -20,7 +22,14 @@ public static class DemoSeed
         await ClinicSetup.EnsureClinicAsync(ownerConnectionString, Clinic("harbour", "Harbour Skin Clinic", "+441174960002",
             [("dr-chen", "Dr Wei Chen", "Aesthetic medicine"), ("dr-murphy", "Dr Aoife Murphy", "Dermatology"),
              ("dr-silva", "Dr Rafael Silva", "Cosmetic surgery")], options.HarbourSecret), ct);
+        foreach (var clinic in new[] { "riverside", "harbour" })
+        {
+            await StaffAccounts.EnsureAsync(ownerConnectionString, clinic, $"admin@{clinic}.example", $"{Title(clinic)} Admin", options.StaffPassword, "admin", ct);
+            await StaffAccounts.EnsureAsync(ownerConnectionString, clinic, $"staff@{clinic}.example", $"{Title(clinic)} Reception", options.StaffPassword, "staff", ct);
+        }
     }
+
+    private static string Title(string slug) => char.ToUpperInvariant(slug[0]) + slug[1..];
 
     /// <summary>A clinic with the demo's hours (Mon-Sat 09:00-17:00) and procedure list.</summary>
     public static ClinicSpec Clinic(string slug, string name, string phone,

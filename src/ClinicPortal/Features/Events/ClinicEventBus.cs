@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+
+namespace ClinicPortal.Features.Events;
+
+/// <summary>One committed event of one clinic (a row of the events table).</summary>
+public sealed record ClinicEvent(long Id, Guid ClinicId, string Kind, DateTime OccurredAt, JsonElement Payload)
+{
+    public string? Text(string name) =>
+        Payload.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    public DateTime? Time(string name) =>
+        Payload.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.TryGetDateTime(out var t) ? t.ToUniversalTime() : null;
+}
+
+/// <summary>
+/// The in-process notifier: the listener publishes each committed event; dashboards subscribe for
+/// their clinic and get only that clinic's events. Handlers run on the publisher's thread, so a
+/// component marshals onto its own with InvokeAsync.
+/// </summary>
+public sealed class ClinicEventBus(ILogger<ClinicEventBus> logger)
+{
+    private readonly ConcurrentDictionary<Guid, ImmutableHandlers> _byClinic = new();
+
+    private sealed record ImmutableHandlers(IReadOnlyList<Func<ClinicEvent, Task>> Handlers);
+
+    public IDisposable Subscribe(Guid clinicId, Func<ClinicEvent, Task> handler)
+    {
+        _byClinic.AddOrUpdate(clinicId, _ => new([handler]), (_, h) => new([.. h.Handlers, handler]));
+        return new Subscription(() => _byClinic.AddOrUpdate(clinicId, _ => new([]), (_, h) => new(h.Handlers.Where(x => x != handler).ToList())));
+    }
+
+    public int SubscriberCount(Guid clinicId) => _byClinic.TryGetValue(clinicId, out var h) ? h.Handlers.Count : 0;
+
+    public async Task PublishAsync(ClinicEvent e)
+    {
+        if (!_byClinic.TryGetValue(e.ClinicId, out var subscribers)) return;
+        foreach (var handler in subscribers.Handlers)
+        {
+            try { await handler(e); }
+            catch (ObjectDisposedException) { } // a circuit went away between the lookup and the call
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // One broken dashboard must not stop the others from getting the event.
+                logger.LogError(ex, "A subscriber failed on event {EventId}", e.Id);
+            }
+        }
+    }
+
+    private sealed class Subscription(Action dispose) : IDisposable
+    {
+        private int _disposed;
+        public void Dispose() { if (Interlocked.Exchange(ref _disposed, 1) == 0) dispose(); }
+    }
+}

@@ -1,0 +1,66 @@
+using ClinicPortal.Components;
+using ClinicPortal.Features.Dashboard;
+using ClinicPortal.Features.Events;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Radzen;
+
+namespace ClinicPortal.Features.Staff;
+
+/// <summary>The staff portal: Blazor Server pages, cookie sign-in, per-clinic roles, the live event feed.</summary>
+public static class StaffPortal
+{
+    public static WebApplicationBuilder AddStaffPortal(this WebApplicationBuilder builder)
+    {
+        var s = builder.Services;
+        // Radzen's assets come from the build output's static web assets manifest, in every environment.
+        builder.WebHost.UseStaticWebAssets();
+        s.AddRazorComponents().AddInteractiveServerComponents();
+        s.AddRadzenComponents();
+        s.AddCascadingAuthenticationState();
+        s.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
+        {
+            o.LoginPath = "/sign-in";
+            o.AccessDeniedPath = "/not-allowed";
+            o.Cookie.Name = "clinicportal";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.ExpireTimeSpan = TimeSpan.FromHours(10);
+            o.SlidingExpiration = true;
+            o.Events.OnValidatePrincipal = EnsureStillMemberAsync;
+        });
+        s.AddAuthorizationBuilder().AddPolicy(StaffClaims.AdminPolicy, p => p.RequireRole("admin"));
+        s.AddAntiforgery();
+        s.AddSingleton<StaffAccounts>();
+        s.AddSingleton<ClinicEventBus>();
+        s.AddHostedService<EventFeed>();
+        s.AddSingleton<DashboardStore>();
+        return builder;
+    }
+
+    public static WebApplication MapStaffPortal(this WebApplication app)
+    {
+        app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        app.MapAccountEndpoints();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+
+    /// <summary>A removed membership or changed role ends the session at the next request, not when the cookie expires.</summary>
+    private static async Task EnsureStillMemberAsync(CookieValidatePrincipalContext context)
+    {
+        var user = context.Principal;
+        if (user?.Identity?.IsAuthenticated != true) return;
+        var accounts = context.HttpContext.RequestServices.GetRequiredService<StaffAccounts>();
+        var clinics = await accounts.MembershipsAsync(user.UserId(), context.HttpContext.RequestAborted);
+        var current = clinics.FirstOrDefault(c => c.ClinicId == user.Clinic());
+        if (current is null || !user.IsInRole(current.Role))
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using Microsoft.Playwright;
+
+namespace ClinicPortal.Tests.Support;
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
+}
+
+/// <summary>
+/// Debian's Chromium driven by Playwright (Playwright cannot download its own browsers here), and two
+/// portal processes on the test database, as two app instances behind one load balancer would be.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    private IPlaywright? _playwright;
+    public IBrowser Browser { get; private set; } = null!;
+    public PortalProcess InstanceA { get; private set; } = null!;
+    public PortalProcess InstanceB { get; private set; } = null!;
+    public ClinicPortal.Infrastructure.Database.EmbeddedPostgres Database { get; private set; } = null!;
+
+    public static string Screenshots => Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(Chromium)) throw new InvalidOperationException("Chromium is missing: ./clinic test installs it (apt-get install chromium).");
+        Database = await TestDatabase.GetAsync();
+        var a = PortalProcess.StartAsync(Database);
+        var b = PortalProcess.StartAsync(Database);
+        InstanceA = await a;
+        InstanceB = await b;
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync"],
+        });
+        Directory.CreateDirectory(Screenshots);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        if (InstanceA is not null) await InstanceA.DisposeAsync();
+        if (InstanceB is not null) await InstanceB.DisposeAsync();
+    }
+
+    /// <summary>A fresh browser context signed in as the given account, on the dashboard, with the circuit connected.</summary>
+    public async Task<IPage> SignInAsync(PortalProcess instance, string email, string password)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = instance.Url, ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => !url.Contains("/sign-in"));
+        await page.GetByText("Live activity").WaitForAsync();
+        // Blazor's circuit is up once the interactive renderer has attached; events then arrive by push.
+        await page.WaitForFunctionAsync("() => window.Blazor !== undefined && document.querySelector('[data-testid=activity]') !== null");
+        await Task.Delay(500);
+        return page;
+    }
+}

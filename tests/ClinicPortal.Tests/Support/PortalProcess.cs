@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using ClinicPortal.Infrastructure.Database;
+
+namespace ClinicPortal.Tests.Support;
+
+/// <summary>
+/// The built portal running as its own process on a loopback port, on the test database: real Kestrel
+/// for the browser tests (the in-memory test server has no socket), and several can share one database.
+/// </summary>
+public sealed class PortalProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly System.Text.StringBuilder _output = new();
+
+    public string Url { get; }
+
+    private PortalProcess(Process process, string url)
+    {
+        _process = process;
+        Url = url;
+        process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public static async Task<PortalProcess> StartAsync(EmbeddedPostgres db)
+    {
+        var (binary, contentRoot) = Locate();
+        var url = $"http://127.0.0.1:{FreePort()}";
+        var psi = new ProcessStartInfo(binary, ["--urls", url, "--contentRoot", contentRoot])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = contentRoot,
+            Environment =
+            {
+                ["ConnectionStrings__Clinic"] = db.AppConnectionString,
+                ["ConnectionStrings__ClinicOwner"] = db.OwnerConnectionString,
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+        };
+        var portal = new PortalProcess(Process.Start(psi)!, url);
+        using var http = new HttpClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (portal._process.HasExited) throw new InvalidOperationException("The portal exited:\n" + portal.Output);
+            try
+            {
+                if ((await http.GetAsync(url + "/health/ready")).IsSuccessStatusCode) return portal;
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(200);
+        }
+        await portal.DisposeAsync();
+        throw new TimeoutException("The portal did not become ready:\n" + portal.Output);
+    }
+
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+
+    /// <summary>The portal binary built beside these tests (same configuration), and its project folder.</summary>
+    private static (string Binary, string ContentRoot) Locate()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        var parts = AppContext.BaseDirectory.TrimEnd('/').Split('/');
+        var configuration = parts[^3]; // .../bin/<Configuration>/net9.0/<rid>
+        var rid = parts[^1];
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ClinicPortal.sln"))) dir = dir.Parent;
+        if (dir is null) throw new InvalidOperationException("cannot find the repository root from " + AppContext.BaseDirectory);
+        var project = Path.Combine(dir.FullName, "src", "ClinicPortal");
+        var binary = Path.Combine(project, "bin", configuration, "net9.0", rid, "ClinicPortal");
+        return File.Exists(binary) ? (binary, project) : throw new FileNotFoundException("build the portal first", binary);
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
