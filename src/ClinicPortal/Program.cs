@@ -15,7 +15,16 @@ builder.AddVoiceBooking();
 builder.AddStaffPortal();
 
 var app = builder.Build();
-app.UseExceptionHandler();
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    // Bad input is the caller's mistake: 400 with a problem body, never a 500.
+    StatusCodeSelector = e => e switch
+    {
+        BadHttpRequestException bad => bad.StatusCode,
+        Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException => StatusCodes.Status400BadRequest,
+        _ => StatusCodes.Status500InternalServerError,
+    },
+});
 app.UseStatusCodePages();
 app.MapStaffPortal();
 app.MapVoiceBooking();

@@ -23,6 +23,7 @@ public static class FeatureRegistration
         s.AddSingleton<AuditChain>();
         s.AddSingleton<WebhookCredentials>();
         s.AddSingleton<ToolLedger>();
+        s.AddSingleton<Booker>();
         s.AddSingleton<CallMessages>();
         s.AddSingleton<ITool, CheckAvailabilityTool>();
         s.AddSingleton<ITool, BookAppointmentTool>();

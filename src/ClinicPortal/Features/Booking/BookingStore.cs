@@ -30,7 +30,7 @@ public static class BookingStore
     /// outcome is booked, conflict or replay (result is then the stored answer). A taken confirmation
     /// code gets a new one; a deadlock or serialization failure is retried as a backstop.
     /// </summary>
-    public static async Task<(string Outcome, string Result)> BookAsync(NpgsqlConnection conn, Guid clinic, string? toolCallId,
+    public static async Task<(string Outcome, string Result, string Code)> BookAsync(NpgsqlConnection conn, Guid clinic, string? toolCallId,
         string? callId, Func<string, NewAppointment> appointment, Func<NewAppointment, string> bookedResult, string conflictResult)
     {
         for (var attempt = 1; ; attempt++)
@@ -45,7 +45,8 @@ public static class BookingStore
                     a.PatientName, a.PatientPhone, detail = System.Text.Json.JsonSerializer.Serialize(a.Detail),
                     bookedResult = bookedResult(a), conflictResult,
                 });
-                return await grid.ReadSingleAsync<(string, string)>();
+                var (outcome, result) = await grid.ReadSingleAsync<(string, string)>();
+                return (outcome, result, a.Code);
             }
             catch (PostgresException e) when (attempt < Attempts && IsRetryable(e)) { }
         }

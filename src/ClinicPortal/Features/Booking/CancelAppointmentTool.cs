@@ -16,14 +16,13 @@ public sealed class CancelAppointmentTool(ToolLedger ledger, CommitSignal commit
         var phone = args.Required("patient_phone");
         var result = await ledger.RunOnceAsync(ctx, Name, async (conn, tx) =>
         {
-            var (clinic, a) = await AppointmentLookup.FindAsync(conn, tx, ctx.ClinicId, code, phone);
-            if (a is null)
-                return ToolJson.Serialize(new { status = "not_found", message = "No live appointment matches that confirmation code and phone number." });
+            var (clinic, a) = await AppointmentLookup.FindAsync(conn, tx, ctx.ClinicId, new AppointmentKey.ByCode(code, phone));
+            if (a is null) return ToolJson.Serialize(new { status = "not_found", message = AppointmentLookup.NotFound });
             var starts = ClinicTime.Format(SpanRecord.ToInstant(a.StartsAt), clinic.Zone);
             var detail = System.Text.Json.JsonSerializer.Serialize(new
             {
                 appointment_id = a.Id, provider = a.ProviderSlug, provider_name = a.ProviderName, procedure = a.ProcedureName,
-                starts_at = a.StartsAt, source = "voice", actor = ctx.Actor, call_id = ctx.CallId,
+                starts_at = a.StartsAt, patient_name = a.PatientName, source = "voice", actor = ctx.Actor, call_id = ctx.CallId,
             });
             await conn.ExecuteAsync("""
                 update appointments set status = 'cancelled', updated_at = now() where clinic_id = @ClinicId and id = @Id;

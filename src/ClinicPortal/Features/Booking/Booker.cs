@@ -1,0 +1,100 @@
+using ClinicPortal.Features.Events;
+using ClinicPortal.Features.Webhooks;
+using ClinicPortal.Infrastructure.Database;
+using NodaTime;
+
+namespace ClinicPortal.Features.Booking;
+
+/// <summary>Who is asking: the audit actor, the source (voice or staff), and for Vapi the tool call and call ids.</summary>
+public sealed record Requester(string Actor, string Source, string? ToolCallId = null, string? CallId = null);
+
+/// <summary>For a tool call: how to word the answers that are stored with the outcome (DESIGN.md, Idempotency).</summary>
+public sealed record ToolAnswers(Func<BookingOutcome.Booked, string> Booked, Func<BookingOutcome.Conflict, string> Conflict);
+
+public sealed record BookingRequest(string Provider, LocalDate Date, LocalTime Time, string? Procedure, string PatientName, string PatientPhone);
+
+public abstract record BookingOutcome
+{
+    public sealed record Booked(Guid AppointmentId, string Code, ProviderRef Provider, string? Procedure, RequestedSlot Slot, ClinicInfo Clinic, string? Result)
+        : BookingOutcome;
+    public sealed record Conflict(ProviderRef Provider, RequestedSlot Slot, IReadOnlyList<Slot> Alternatives, ClinicInfo Clinic, string? Result)
+        : BookingOutcome;
+    public sealed record Invalid(string Reason) : BookingOutcome;
+    /// <summary>The same tool call was answered before: its stored result.</summary>
+    public sealed record Replay(string Result) : BookingOutcome;
+}
+
+/// <summary>
+/// The one booking path, for the voice agent and for staff alike: check the request against what the
+/// database cannot know (clock, hours, time off, daylight saving), then one call to book_appointment,
+/// whose exclusion constraint decides conflicts. Alternatives are computed only after a conflict.
+/// </summary>
+public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed)
+{
+    public async Task<BookingOutcome> BookAsync(Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers = null, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenAsync(ct);
+        var c = await BookingContext.LoadAsync(conn, clinic, r.Provider, r.Procedure, r.Date);
+        if (c.Provider is not { } provider) return new BookingOutcome.Invalid($"this clinic has no provider '{r.Provider}'");
+        if (r.Procedure is not null && c.Procedure is null) return new BookingOutcome.Invalid($"this clinic does not offer '{r.Procedure}'");
+        if (PhoneNumber.Normalize(r.PatientPhone, c.Clinic.Phone) is not { } phone)
+            return new BookingOutcome.Invalid("the phone number is not a valid number; ask for it again with the area code");
+        var now = clock.GetCurrentInstant();
+        var (slot, invalid) = BookingRules.Check(c.Clinic, c.Hours, c.TimeOff, r.Date, r.Time, c.Length, c.Buffer, now);
+        if (slot is null) return new BookingOutcome.Invalid(invalid!);
+
+        var id = Guid.CreateVersion7();
+        var detail = new { provider = provider.Slug, provider_name = provider.Name, procedure = c.Procedure?.Name, source = who.Source, call_id = who.CallId };
+        var placeholder = ToolJson.Serialize(new { status = "conflict", provider = provider.Slug, requested_starts_at = ClinicTime.Format(slot.Starts, c.Clinic.Zone) });
+        BookingOutcome.Booked Booked(string code, string? result) => new(id, code, provider, c.Procedure?.Name, slot, c.Clinic, result);
+        var (outcome, stored, code) = await BookingStore.BookAsync(conn, clinic, who.ToolCallId, who.CallId,
+            code => new NewAppointment(id, code, provider, c.Procedure?.Id, slot, r.PatientName.Trim(), phone, who.Source, who.Actor, detail),
+            a => answers?.Booked(Booked(a.Code, null)) ?? "", placeholder);
+        if (outcome == "replay") return new BookingOutcome.Replay(stored);
+        committed.Signal();
+        if (outcome == "booked") return Booked(code, stored);
+
+        var alternatives = await BookingStore.AlternativesAsync(conn, clinic, provider.Id, r.Date, slot.Starts, c.Length, c.Buffer, now);
+        return await ConflictAsync(conn, clinic, who, answers, new BookingOutcome.Conflict(provider, slot, alternatives, c.Clinic, null));
+    }
+
+    /// <summary>Moves a live appointment (found by the caller's code and phone, or by id for staff).</summary>
+    public async Task<BookingOutcome> RescheduleAsync(Guid clinic, AppointmentKey key, LocalDate date, LocalTime time, Requester who,
+        ToolAnswers? answers = null, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenAsync(ct);
+        var (info, a) = await AppointmentLookup.FindAsync(conn, null, clinic, key);
+        if (a is null) return new BookingOutcome.Invalid(AppointmentLookup.NotFound);
+        var c = await BookingContext.LoadAsync(conn, clinic, a.ProviderSlug, null, date);
+        var length = Duration.FromMinutes(a.DurationMinutes);
+        var buffer = Duration.FromMinutes(a.BufferAfterMinutes);
+        var now = clock.GetCurrentInstant();
+        var (slot, invalid) = BookingRules.Check(info, c.Hours, c.TimeOff, date, time, length, buffer, now);
+        if (slot is null) return new BookingOutcome.Invalid(invalid!);
+
+        var provider = new ProviderRef(a.ProviderId, a.ProviderSlug, a.ProviderName);
+        var moved = new BookingOutcome.Booked(a.Id, a.Code, provider, a.ProcedureName, slot, info, null);
+        var detail = new { provider = a.ProviderSlug, provider_name = a.ProviderName, procedure = a.ProcedureName, previous_starts_at = a.StartsAt,
+            patient_name = a.PatientName, source = who.Source, call_id = who.CallId };
+        var placeholder = ToolJson.Serialize(new { status = "conflict", provider = a.ProviderSlug, requested_starts_at = ClinicTime.Format(slot.Starts, info.Zone) });
+        var (outcome, stored) = await BookingStore.RescheduleAsync(conn, clinic, who.ToolCallId, who.CallId, who.Actor, a.Id, a.ProviderId, slot, detail,
+            answers?.Booked(moved) ?? "", placeholder, ToolJson.Serialize(new { status = "not_found", message = AppointmentLookup.NotFound }));
+        if (outcome == "replay") return new BookingOutcome.Replay(stored);
+        if (outcome == "not_found") return new BookingOutcome.Invalid(AppointmentLookup.NotFound);
+        committed.Signal();
+        if (outcome == "rescheduled") return moved with { Result = stored };
+
+        var alternatives = await BookingStore.AlternativesAsync(conn, clinic, a.ProviderId, date, slot.Starts, length, buffer, now);
+        return await ConflictAsync(conn, clinic, who, answers, new BookingOutcome.Conflict(provider, slot, alternatives, info, null));
+    }
+
+    /// <summary>A tool call's stored conflict answer gains its alternatives once they are known.</summary>
+    private static async Task<BookingOutcome.Conflict> ConflictAsync(Npgsql.NpgsqlConnection conn, Guid clinic, Requester who, ToolAnswers? answers,
+        BookingOutcome.Conflict conflict)
+    {
+        if (answers is null || who.ToolCallId is null) return conflict;
+        var text = answers.Conflict(conflict);
+        await ToolLedger.StoreAsync(conn, null, new ToolContext(clinic, who.ToolCallId, who.CallId), text);
+        return conflict with { Result = text };
+    }
+}
