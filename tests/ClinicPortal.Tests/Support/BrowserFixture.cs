@@ -60,11 +60,18 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.FillAsync("#email", email);
         await page.FillAsync("#password", password);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("/sign-in"));
-        await page.GetByText("Live activity").WaitForAsync();
-        // Blazor's circuit is up once the interactive renderer has attached; events then arrive by push.
-        await page.WaitForFunctionAsync("() => window.Blazor !== undefined && document.querySelector('[data-testid=activity]') !== null");
-        await Task.Delay(500);
+        await page.GetByText("Live activity").WaitForAsync(new() { Timeout = 20_000 });
+        await WaitForCircuitAsync(page);
         return page;
     }
+
+    /// <summary>Opens a page and waits until its circuit is connected (before that, input on the prerendered page is lost).</summary>
+    public static async Task GotoAsync(IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await WaitForCircuitAsync(page);
+    }
+
+    private static Task WaitForCircuitAsync(IPage page) =>
+        page.Locator("[data-circuit=on]").WaitForAsync(new() { Timeout = 20_000 });
 }

@@ -1,4 +1,5 @@
 using ClinicPortal.Components;
+using ClinicPortal.Features.Appointments;
 using ClinicPortal.Features.Dashboard;
 using ClinicPortal.Features.Events;
 using Microsoft.AspNetCore.Authentication;
@@ -35,6 +36,7 @@ public static class StaffPortal
         s.AddSingleton<ClinicEventBus>();
         s.AddHostedService<EventFeed>();
         s.AddSingleton<DashboardStore>();
+        s.AddSingleton<AppointmentStore>();
         return builder;
     }
 
