@@ -1,3 +1,5 @@
+-- Audit rows never carry the patient's name (an immutable chain cannot honour an erasure request);
+-- the event rows the dashboard reads do, and can be scrubbed.
 -- The booking hot path as one function call: idempotency claim, patient, appointment, audit row and
 -- event row in one transaction (DESIGN.md, Hot path). The caller prepares both possible answers, so
 -- the stored tool result is written here too. The overlap check is the exclusion constraint, reached
@@ -62,7 +64,7 @@ begin
             raise exception 'confirmation code already in use' using errcode = 'CP001';
         end if;
         perform audit(p_actor, 'appointment.conflict', 'provider', p_provider_id::text,
-                      p_detail || jsonb_build_object('starts_at', p_starts_at, 'ends_at', p_ends_at));
+                      (p_detail - 'patient_name') || jsonb_build_object('starts_at', p_starts_at, 'ends_at', p_ends_at));
         perform emit_event('collision', p_detail || jsonb_build_object(
             'starts_at', p_starts_at, 'ends_at', p_ends_at, 'patient_name', p_patient_name, 'actor', p_actor));
         if p_tool_call_id is not null then
@@ -74,7 +76,7 @@ begin
     end if;
 
     perform audit(p_actor, 'appointment.booked', 'appointment', booked::text,
-                  p_detail || jsonb_build_object('starts_at', p_starts_at, 'ends_at', p_ends_at, 'code', p_code));
+                  (p_detail - 'patient_name') || jsonb_build_object('starts_at', p_starts_at, 'ends_at', p_ends_at, 'code', p_code));
     perform emit_event('booking', p_detail || jsonb_build_object(
         'appointment_id', booked, 'starts_at', p_starts_at, 'ends_at', p_ends_at,
         'patient_name', p_patient_name, 'actor', p_actor));
@@ -125,14 +127,14 @@ begin
         else
             chosen := 'rescheduled'; answer := p_rescheduled_result;
             perform audit(p_actor, 'appointment.rescheduled', 'appointment', moved::text,
-                          p_detail || jsonb_build_object('starts_at', p_starts_at, 'ends_at', p_ends_at));
+                          (p_detail - 'patient_name') || jsonb_build_object('starts_at', p_starts_at, 'ends_at', p_ends_at));
             perform emit_event('reschedule', p_detail || jsonb_build_object(
                 'appointment_id', moved, 'starts_at', p_starts_at, 'ends_at', p_ends_at, 'actor', p_actor));
         end if;
     exception when exclusion_violation then
         chosen := 'conflict'; answer := p_conflict_result;
         perform audit(p_actor, 'appointment.conflict', 'appointment', p_appointment_id::text,
-                      p_detail || jsonb_build_object('starts_at', p_starts_at, 'ends_at', p_ends_at));
+                      (p_detail - 'patient_name') || jsonb_build_object('starts_at', p_starts_at, 'ends_at', p_ends_at));
         perform emit_event('collision', p_detail || jsonb_build_object(
             'appointment_id', p_appointment_id, 'starts_at', p_starts_at, 'ends_at', p_ends_at, 'actor', p_actor));
     end;

@@ -32,6 +32,7 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'credential.used'")); // once a minute per credential
         var actors = await conn.QueryAsync<string>("select distinct actor from audit_log where clinic_id = @Id and action like 'appointment.%'", new { clinic.Id });
         Assert.Equal(["vapi:call:test-call"], actors);
+        Assert.Equal(0, await clinic.CountAsync("audit_log", "detail ? 'patient_name'")); // erasable data stays out of the chain
         var verdict = await SealAndVerifyAsync(clinic);
         Assert.True(verdict.Ok, verdict.Problem);
         Assert.Equal(4, verdict.Checked);

@@ -96,7 +96,7 @@ public sealed class AppointmentStore(ClinicDb db, CommitSignal committed)
             appointment_id = id, status = to, provider_name = c.Provider, patient_name = c.Patient, starts_at = c.StartsAt, source = "staff", actor,
         });
         await conn.ExecuteAsync("""
-            select audit(@actor, @action, 'appointment', @id::text, @detail::jsonb);
+            select audit(@actor, @action, 'appointment', @id::text, @detail::jsonb - 'patient_name');
             select emit_event(@kind, @detail::jsonb);
             """, new { actor, action = "appointment." + to, id, detail, kind = to == "cancelled" ? "cancellation" : "status" }, tx);
         await tx.CommitAsync(ct);

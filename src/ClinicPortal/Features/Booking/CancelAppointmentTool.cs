@@ -26,7 +26,7 @@ public sealed class CancelAppointmentTool(ToolLedger ledger, CommitSignal commit
             });
             await conn.ExecuteAsync("""
                 update appointments set status = 'cancelled', updated_at = now() where clinic_id = @ClinicId and id = @Id;
-                select audit(@Actor, 'appointment.cancelled', 'appointment', @Id::text, @detail::jsonb);
+                select audit(@Actor, 'appointment.cancelled', 'appointment', @Id::text, @detail::jsonb - 'patient_name');
                 select emit_event('cancellation', @detail::jsonb);
                 """, new { ctx.ClinicId, a.Id, ctx.Actor, detail }, tx);
             return ToolJson.Serialize(new { status = "cancelled", confirmation_code = ConfirmationCode.Normalize(code), provider = a.ProviderSlug, starts_at = starts });

@@ -1,5 +1,6 @@
 using ClinicPortal.Components;
 using ClinicPortal.Features.Appointments;
+using ClinicPortal.Features.Audit;
 using ClinicPortal.Features.Dashboard;
 using ClinicPortal.Features.Events;
 using Microsoft.AspNetCore.Authentication;
@@ -37,6 +38,7 @@ public static class StaffPortal
         s.AddHostedService<EventFeed>();
         s.AddSingleton<DashboardStore>();
         s.AddSingleton<AppointmentStore>();
+        s.AddSingleton<AuditLogStore>();
         return builder;
     }
 
@@ -47,6 +49,7 @@ public static class StaffPortal
         app.UseAuthorization();
         app.UseAntiforgery();
         app.MapAccountEndpoints();
+        app.MapAuditEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
