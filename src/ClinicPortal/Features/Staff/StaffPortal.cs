@@ -3,6 +3,7 @@ using ClinicPortal.Features.Appointments;
 using ClinicPortal.Features.Audit;
 using ClinicPortal.Features.Dashboard;
 using ClinicPortal.Features.Events;
+using ClinicPortal.Features.Settings;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Radzen;
@@ -39,6 +40,7 @@ public static class StaffPortal
         s.AddSingleton<DashboardStore>();
         s.AddSingleton<AppointmentStore>();
         s.AddSingleton<AuditLogStore>();
+        s.AddSingleton<ClinicSettingsStore>();
         return builder;
     }
 
@@ -54,7 +56,10 @@ public static class StaffPortal
         return app;
     }
 
-    /// <summary>A removed membership or changed role ends the session at the next request, not when the cookie expires.</summary>
+    /// <summary>
+    /// A removed membership or changed role ends the session at the next request, not when the cookie
+    /// expires; a renamed clinic or changed time zone is picked up by renewing the cookie.
+    /// </summary>
     private static async Task EnsureStillMemberAsync(CookieValidatePrincipalContext context)
     {
         var user = context.Principal;
@@ -66,6 +71,12 @@ public static class StaffPortal
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        }
+        else if (current.TimeZone != user.ClinicTimeZone() || current.Name != user.FindFirst(StaffClaims.ClinicName)?.Value)
+        {
+            var person = new StaffUser(user.UserId(), user.FindFirst(System.Security.Claims.ClaimTypes.Email)!.Value, user.Identity!.Name!);
+            context.ReplacePrincipal(StaffClaims.Create(person, current));
+            context.ShouldRenew = true;
         }
     }
 }

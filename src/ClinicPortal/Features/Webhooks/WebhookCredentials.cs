@@ -89,4 +89,7 @@ public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
                          jsonb_build_object('reason', case when @revoked then 'revoked' end));
             """, new { clinic = c.ClinicId, id = c.CredentialId, revoked = c.Revoked });
     }
+
+    /// <summary>Forgets the cache, so a credential created or revoked by this instance counts at the next request.</summary>
+    public void Invalidate() => Interlocked.Exchange(ref _loadedAt, 0);
 }

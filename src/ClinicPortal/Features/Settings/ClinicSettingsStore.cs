@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using ClinicPortal.Features.Clinics;
+using ClinicPortal.Features.Events;
+using ClinicPortal.Features.Webhooks;
+using ClinicPortal.Infrastructure.Database;
+using Dapper;
+using Npgsql;
+
+namespace ClinicPortal.Features.Settings;
+
+public sealed record ClinicSettings(string Name, string TimeZone, int MinNoticeMinutes, string? Phone);
+
+public sealed record CredentialRow(Guid Id, string Label, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt);
+
+/// <summary>An admin's clinic settings and webhook credentials. Every change is audited with the admin as actor.</summary>
+public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credentials, CommitSignal committed)
+{
+    public async Task<(ClinicSettings Settings, IReadOnlyList<CredentialRow> Credentials)> LoadAsync(Guid clinic, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenAsync(ct);
+        await using var grid = await conn.QueryForClinicAsync("""
+            select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone from clinics where id = @clinic;
+            select id, label, created_at as CreatedAt, last_used_at as LastUsedAt, revoked_at as RevokedAt
+              from webhook_credentials order by revoked_at nulls first, created_at desc;
+            """, new { clinic });
+        return (await grid.ReadSingleAsync<ClinicSettings>(), (await grid.ReadAsync<CredentialRow>()).ToList());
+    }
+
+    /// <summary>Saves time zone and minimum notice; returns a reason when the database refuses them (unknown zone, out of range).</summary>
+    public async Task<string?> SaveAsync(Guid clinic, string timeZone, int minNoticeMinutes, string actor, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenAsync(ct);
+        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
+        try
+        {
+            var before = await conn.QuerySingleAsync<ClinicSettings>(
+                "select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone from clinics where id = @clinic for update", new { clinic }, tx);
+            await conn.ExecuteAsync("update clinics set time_zone = @timeZone, min_notice_minutes = @minNoticeMinutes where id = @clinic",
+                new { clinic, timeZone, minNoticeMinutes }, tx);
+            await Audit(conn, tx, actor, "clinic.settings_changed", "clinic", clinic.ToString(), new
+            {
+                time_zone = new { from = before.TimeZone, to = timeZone }, min_notice_minutes = new { from = before.MinNoticeMinutes, to = minNoticeMinutes },
+            });
+            await tx.CommitAsync(ct);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.CheckViolation)
+        {
+            return e.ConstraintName switch
+            {
+                "clinics_time_zone_check" => $"'{timeZone}' is not a time zone PostgreSQL knows (use an IANA name such as Europe/London)",
+                _ => "minimum notice must be between 0 and 10080 minutes (a week)",
+            };
+        }
+        committed.Signal();
+        return null;
+    }
+
+    /// <summary>Creates a credential and returns its secret: shown once, stored only as a hash.</summary>
+    public async Task<string> CreateCredentialAsync(Guid clinic, string label, string actor, CancellationToken ct = default)
+    {
+        var secret = "cps_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
+        await using var conn = await db.OpenAsync(ct);
+        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
+        var id = await conn.ExecuteScalarAsync<Guid>(
+            "insert into webhook_credentials (clinic_id, label, secret_hash) values (@clinic, @label, @hash) returning id",
+            new { clinic, label = string.IsNullOrWhiteSpace(label) ? "unnamed" : label.Trim(), hash = ClinicSetup.HashSecret(secret) }, tx);
+        await Audit(conn, tx, actor, "credential.created", "webhook_credential", id.ToString(), new { label });
+        await tx.CommitAsync(ct);
+        committed.Signal();
+        return secret;
+    }
+
+    public async Task<bool> RevokeCredentialAsync(Guid clinic, Guid id, string actor, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenAsync(ct);
+        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
+        var revoked = await conn.ExecuteAsync(
+            "update webhook_credentials set revoked_at = now() where clinic_id = @clinic and id = @id and revoked_at is null", new { clinic, id }, tx);
+        if (revoked == 0) return false;
+        await Audit(conn, tx, actor, "credential.revoked", "webhook_credential", id.ToString(), new { });
+        await tx.CommitAsync(ct);
+        credentials.Invalidate(); // at once on this instance; others within their refresh interval
+        committed.Signal();
+        return true;
+    }
+
+    private static Task Audit(NpgsqlConnection conn, NpgsqlTransaction tx, string actor, string action, string type, string subject, object detail) =>
+        conn.ExecuteAsync("select audit(@actor, @action, @type, @subject, @detail::jsonb)",
+            new { actor, action, type, subject, detail = System.Text.Json.JsonSerializer.Serialize(detail) }, tx);
+}

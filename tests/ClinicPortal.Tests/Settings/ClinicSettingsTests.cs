@@ -1,0 +1,65 @@
+using System.Net;
+using System.Net.Http.Json;
+using ClinicPortal.Features.Settings;
+using ClinicPortal.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ClinicPortal.Tests.Settings;
+
+[Collection(PortalCollection.Name)]
+public sealed class ClinicSettingsTests(ClinicPortalFactory portal)
+{
+    private ClinicSettingsStore Store => portal.Services.GetRequiredService<ClinicSettingsStore>();
+
+    [Fact]
+    public async Task Settings_save_audited_and_bad_values_are_refused_with_a_reason_and_change_nothing()
+    {
+        var clinic = await portal.CreateClinicAsync();
+
+        Assert.Null(await Store.SaveAsync(clinic.Id, "Europe/Dublin", 120, "staff:admin@example.com"));
+        var zone = await Store.SaveAsync(clinic.Id, "Mars/Olympus_Mons", 120, "staff:admin@example.com");
+        var notice = await Store.SaveAsync(clinic.Id, "Europe/Dublin", 99_999, "staff:admin@example.com");
+
+        Assert.Contains("not a time zone", zone);
+        Assert.Contains("minimum notice", notice);
+        var (settings, _) = await Store.LoadAsync(clinic.Id);
+        Assert.Equal(("Europe/Dublin", 120), (settings.TimeZone, settings.MinNoticeMinutes));
+        Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'clinic.settings_changed' and actor = 'staff:admin@example.com'"));
+    }
+
+    [Fact]
+    public async Task A_new_secret_works_at_once_and_a_revoked_one_is_refused_at_once()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var secret = await Store.CreateCredentialAsync(clinic.Id, "rotation test", "staff:admin@example.com");
+        var rotated = clinic with { Secret = secret };
+
+        Assert.Equal("ok", (await rotated.CallToolAsync("lookup_procedure", new { query = "botox" })).GetProperty("status").GetString());
+        var (_, credentials) = await Store.LoadAsync(clinic.Id);
+        Assert.True(await Store.RevokeCredentialAsync(clinic.Id, credentials.Single(c => c.Label == "rotation test").Id, "staff:admin@example.com"));
+
+        using var client = rotated.Client();
+        var refused = await client.PostAsJsonAsync("/api/vapi/webhook",
+            TestClinic.ToolCallsMessage("lookup_procedure", new { query = "botox" }, TestClinic.NewToolCallId()));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("ok", (await clinic.CallToolAsync("lookup_procedure", new { query = "botox" })).GetProperty("status").GetString());
+        Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'credential.created'"));
+        Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'credential.revoked'"));
+        Assert.StartsWith("cps_", secret);
+        Assert.Equal(0, await clinic.CountAsync("webhook_credentials", $"encode(secret_hash, 'escape') like '%{secret}%'"));
+    }
+
+    [Fact]
+    public async Task A_changed_time_zone_reaches_signed_in_staff_at_their_next_request()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        using var session = StaffSession.Open(portal);
+        await session.SignInAsync(await StaffSession.NewAccountAsync(portal, clinic, "admin"));
+        Assert.Contains("Europe/London", await session.Client.GetStringAsync("/"));
+
+        Assert.Null(await Store.SaveAsync(clinic.Id, "America/New_York", 60, "staff:admin@example.com"));
+
+        Assert.Contains("America/New_York", await session.Client.GetStringAsync("/"));
+        Assert.Equal(HttpStatusCode.OK, (await session.Client.GetAsync("/admin/settings")).StatusCode);
+    }
+}
