@@ -1,0 +1,47 @@
+using System.Security.Claims;
+using Bunit;
+using ClinicPortal.Features.Appointments;
+using ClinicPortal.Features.Booking;
+using ClinicPortal.Features.Dashboard;
+using ClinicPortal.Features.Events;
+using ClinicPortal.Features.Staff;
+using ClinicPortal.Infrastructure.Database;
+using ClinicPortal.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NodaTime;
+using Radzen;
+
+namespace ClinicPortal.Tests.Components;
+
+/// <summary>A bUnit context with the portal's real stores on the test database, signed in to one test clinic.</summary>
+public static class ComponentContext
+{
+    public static BunitContext For(ClinicPortalFactory portal, TestClinic clinic, string role = "staff", ClinicEventBus? bus = null)
+    {
+        var ctx = new BunitContext();
+        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
+        var s = ctx.Services;
+        s.AddRadzenComponents();
+        s.AddSingleton(NpgsqlDataSource.Create(portal.Database.AppConnectionString));
+        s.AddSingleton<ClinicDb>();
+        s.AddSingleton<IClock>(SystemClock.Instance);
+        s.AddSingleton<CommitSignal>();
+        s.AddSingleton(bus ?? new ClinicEventBus(NullLogger<ClinicEventBus>.Instance));
+        s.AddSingleton<DashboardStore>();
+        s.AddSingleton<AppointmentStore>();
+        s.AddSingleton<Booker>();
+        var auth = ctx.AddAuthorization();
+        auth.SetAuthorized("Component Tester");
+        auth.SetRoles(role);
+        auth.SetClaims(
+            new Claim(ClaimTypes.NameIdentifier, Guid.NewGuid().ToString()),
+            new Claim(ClaimTypes.Email, "tester@example.com"),
+            new Claim(StaffClaims.ClinicId, clinic.Id.ToString()),
+            new Claim(StaffClaims.ClinicSlug, clinic.Slug),
+            new Claim(StaffClaims.ClinicName, "Test clinic " + clinic.Slug),
+            new Claim(StaffClaims.TimeZone, "Europe/London"));
+        return ctx;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Bunit;
+using ClinicPortal.Features.Dashboard;
+using ClinicPortal.Features.Events;
+using ClinicPortal.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ClinicPortal.Tests.Components;
+
+[Collection(PortalCollection.Name)]
+public sealed class DashboardComponentTests(ClinicPortalFactory portal)
+{
+    private static ClinicEvent Booking(Guid clinic, long id, string patient) => new(id, clinic, "booking", DateTime.UtcNow,
+        JsonDocument.Parse(JsonSerializer.Serialize(new
+        {
+            patient_name = patient, provider = "dr-a", provider_name = "Dr Ada A", starts_at = DateTime.UtcNow.AddDays(3), source = "voice",
+        })).RootElement);
+
+    [Fact]
+    public async Task An_event_pushed_into_the_notifier_renders_in_the_live_feed_of_that_clinic_only()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var other = await portal.CreateClinicAsync();
+        var bus = new ClinicEventBus(NullLogger<ClinicEventBus>.Instance);
+        await using var ctx = ComponentContext.For(portal, clinic, bus: bus);
+        var cut = ctx.Render<Dashboard>();
+        cut.WaitForAssertion(() => Assert.Equal(1, bus.SubscriberCount(clinic.Id)));
+
+        await bus.PublishAsync(Booking(other.Id, long.MaxValue - 1, "Not Mine"));
+        await bus.PublishAsync(Booking(clinic.Id, long.MaxValue, "Pushed Patient"));
+
+        cut.WaitForAssertion(() => Assert.Contains("Pushed Patient", cut.Find("[data-testid=activity]").TextContent));
+        Assert.DoesNotContain("Not Mine", cut.Markup);
+        Assert.Contains("fresh", cut.Find("[data-event-id]").ClassName);
+    }
+
+    [Fact]
+    public async Task A_disposed_dashboard_unsubscribes()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var bus = new ClinicEventBus(NullLogger<ClinicEventBus>.Instance);
+        await using var ctx = ComponentContext.For(portal, clinic, bus: bus);
+        var cut = ctx.Render<Dashboard>();
+        cut.WaitForAssertion(() => Assert.Equal(1, bus.SubscriberCount(clinic.Id)));
+
+        await ctx.DisposeComponentsAsync();
+
+        Assert.Equal(0, bus.SubscriberCount(clinic.Id));
+        await bus.PublishAsync(Booking(clinic.Id, 1, "Nobody Listening")); // must not throw or reach a disposed component
+    }
+}

@@ -1,0 +1,50 @@
+using System.Net;
+using System.Reflection;
+using ClinicPortal.Features.Staff;
+using ClinicPortal.Tests.Support;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components;
+
+namespace ClinicPortal.Tests.Staff;
+
+[Collection(PortalCollection.Name)]
+public sealed class PageAuthorizationTests(ClinicPortalFactory portal)
+{
+    /// <summary>Every routable page of the portal, found by reflection so a new page cannot be forgotten here.</summary>
+    public static TheoryData<string> Pages()
+    {
+        var data = new TheoryData<string>();
+        foreach (var route in typeof(Program).Assembly.GetTypes().SelectMany(t => t.GetCustomAttributes<RouteAttribute>()).Select(r => r.Template))
+            data.Add(route);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Pages))]
+    public async Task Every_page_but_sign_in_needs_a_signed_in_person_and_admin_pages_need_an_admin(string page)
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var type = typeof(Program).Assembly.GetTypes().First(t => t.GetCustomAttributes<RouteAttribute>().Any(r => r.Template == page));
+        var adminOnly = type.GetCustomAttributes<AuthorizeAttribute>().Any(a => a.Policy == StaffClaims.AdminPolicy);
+        Assert.Equal(page.StartsWith("/admin", StringComparison.Ordinal), adminOnly);
+
+        using var anonymous = StaffSession.Open(portal);
+        var signedOut = await anonymous.Client.GetAsync(page);
+        using var staff = StaffSession.Open(portal);
+        await staff.SignInAsync(await StaffSession.NewAccountAsync(portal, clinic, "staff"));
+        var asStaff = await staff.Client.GetAsync(page);
+        using var admin = StaffSession.Open(portal);
+        await admin.SignInAsync(await StaffSession.NewAccountAsync(portal, clinic, "admin"));
+        var asAdmin = await admin.Client.GetAsync(page);
+
+        if (page == "/sign-in")
+        {
+            Assert.Equal(HttpStatusCode.OK, signedOut.StatusCode);
+            return;
+        }
+        Assert.StartsWith("/sign-in", signedOut.Headers.Location!.PathAndQuery);
+        Assert.Equal(HttpStatusCode.OK, asAdmin.StatusCode);
+        if (adminOnly) Assert.StartsWith("/not-allowed", asStaff.Headers.Location!.PathAndQuery);
+        else Assert.Equal(HttpStatusCode.OK, asStaff.StatusCode);
+    }
+}
