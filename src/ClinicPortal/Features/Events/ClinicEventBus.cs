@@ -21,6 +21,7 @@ public sealed record ClinicEvent(long Id, Guid ClinicId, string Kind, DateTime O
 public sealed class ClinicEventBus(ILogger<ClinicEventBus> logger)
 {
     private readonly ConcurrentDictionary<Guid, ImmutableHandlers> _byClinic = new();
+    private volatile ImmutableHandlers _everyClinic = new([]);
 
     private sealed record ImmutableHandlers(IReadOnlyList<Func<ClinicEvent, Task>> Handlers);
 
@@ -30,12 +31,19 @@ public sealed class ClinicEventBus(ILogger<ClinicEventBus> logger)
         return new Subscription(() => _byClinic.AddOrUpdate(clinicId, _ => new([]), (_, h) => new(h.Handlers.Where(x => x != handler).ToList())));
     }
 
+    /// <summary>For relays that route by clinic themselves (the SignalR hub sends each event to its clinic's group only).</summary>
+    public IDisposable SubscribeEveryClinic(Func<ClinicEvent, Task> handler)
+    {
+        lock (_byClinic) _everyClinic = new([.. _everyClinic.Handlers, handler]);
+        return new Subscription(() => { lock (_byClinic) _everyClinic = new(_everyClinic.Handlers.Where(x => x != handler).ToList()); });
+    }
+
     public int SubscriberCount(Guid clinicId) => _byClinic.TryGetValue(clinicId, out var h) ? h.Handlers.Count : 0;
 
     public async Task PublishAsync(ClinicEvent e)
     {
-        if (!_byClinic.TryGetValue(e.ClinicId, out var subscribers)) return;
-        foreach (var handler in subscribers.Handlers)
+        var handlers = _everyClinic.Handlers.Concat(_byClinic.TryGetValue(e.ClinicId, out var subscribers) ? subscribers.Handlers : []);
+        foreach (var handler in handlers)
         {
             try { await handler(e); }
             catch (ObjectDisposedException) { } // a circuit went away between the lookup and the call

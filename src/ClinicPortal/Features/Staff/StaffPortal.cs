@@ -31,12 +31,17 @@ public static class StaffPortal
             o.ExpireTimeSpan = TimeSpan.FromHours(10);
             o.SlidingExpiration = true;
             o.Events.OnValidatePrincipal = EnsureStillMemberAsync;
+            // Machine clients of the hub get status codes, not the sign-in page.
+            o.Events.OnRedirectToLogin = c => Answer(c, StatusCodes.Status401Unauthorized);
+            o.Events.OnRedirectToAccessDenied = c => Answer(c, StatusCodes.Status403Forbidden);
         });
         s.AddAuthorizationBuilder().AddPolicy(StaffClaims.AdminPolicy, p => p.RequireRole("admin"));
         s.AddAntiforgery();
         s.AddSingleton<StaffAccounts>();
         s.AddSingleton<ClinicEventBus>();
         s.AddHostedService<EventFeed>();
+        s.AddSignalR();
+        s.AddHostedService<EventsHubRelay>();
         s.AddSingleton<DashboardStore>();
         s.AddSingleton<AppointmentStore>();
         s.AddSingleton<AuditLogStore>();
@@ -52,8 +57,16 @@ public static class StaffPortal
         app.UseAntiforgery();
         app.MapAccountEndpoints();
         app.MapAuditEndpoints();
+        app.MapHub<EventsHub>(EventsHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
+    }
+
+    private static Task Answer(RedirectContext<CookieAuthenticationOptions> c, int status)
+    {
+        if (c.Request.Path.StartsWithSegments("/hubs")) c.Response.StatusCode = status;
+        else c.Response.Redirect(c.RedirectUri);
+        return Task.CompletedTask;
     }
 
     /// <summary>
