@@ -3,6 +3,7 @@ using ClinicPortal.Features.Booking;
 using ClinicPortal.Features.Calls;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Health;
+using ClinicPortal.Features.Latency;
 using ClinicPortal.Features.Procedures;
 using ClinicPortal.Features.Webhooks;
 using NodaTime;
@@ -31,6 +32,9 @@ public static class FeatureRegistration
         s.AddSingleton<ITool, RescheduleAppointmentTool>();
         s.AddSingleton<ITool, LookupProcedureTool>();
         s.AddSingleton<ToolRunner>();
+        s.AddSingleton<WebhookLatency>();
+        s.AddHostedService(sp => sp.GetRequiredService<WebhookLatency>());
+        s.AddSingleton<LatencyStore>();
         s.AddProblemDetails();
         s.ConfigureHttpJsonOptions(o =>
         {
@@ -42,6 +46,7 @@ public static class FeatureRegistration
 
     public static WebApplication MapVoiceBooking(this WebApplication app)
     {
+        WebhookLatency.UseWebhookTiming(app);
         app.MapVapiEndpoints();
         app.MapHealthEndpoints();
         return app;

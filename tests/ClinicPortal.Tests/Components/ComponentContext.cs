@@ -30,6 +30,7 @@ public static class ComponentContext
         s.AddSingleton<CommitSignal>();
         s.AddSingleton(bus ?? new ClinicEventBus(NullLogger<ClinicEventBus>.Instance));
         s.AddSingleton<DashboardStore>();
+        s.AddSingleton<ClinicPortal.Features.Latency.LatencyStore>();
         s.AddSingleton<AppointmentStore>();
         s.AddSingleton<Booker>();
         var auth = ctx.AddAuthorization();

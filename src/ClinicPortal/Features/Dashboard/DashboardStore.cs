@@ -33,7 +33,8 @@ public sealed class DashboardStore(ClinicDb db, IClock clock)
           left join procedures pr on pr.clinic_id = a.clinic_id and pr.id = a.procedure_id
          where a.starts_at >= @dayStart and a.starts_at < @dayEnd
          order by a.starts_at, pv.name;
-        select id, clinic_id as ClinicId, kind, occurred_at as OccurredAt, payload::text as Payload from events order by id desc limit 50;
+        select id, clinic_id as ClinicId, kind, occurred_at as OccurredAt, payload::text as Payload from events
+         where kind <> 'latency' order by id desc limit 50;
         select (select count(*) from (select call_id from call_messages where received_at >= @dayStart and call_id is not null
                                       union select call_id from tool_calls where created_at >= @dayStart and call_id is not null) c) as CallsToday,
                (select count(*) from events where kind = 'booking' and occurred_at >= @dayStart) as BookingsToday,

@@ -29,6 +29,7 @@ public static class VapiEndpoints
                 "Send the clinic's webhook secret as 'Authorization: Bearer <secret>' or 'X-Vapi-Secret: <secret>'.");
         }
 
+        http.Items[Latency.WebhookLatency.ClinicItem] = credential.ClinicId;
         var body = await ReadBodyAsync(http.Request, ct);
         if (body is null)
             return Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is over {MaxBodyBytes / 1024} KB.");
