@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
 {
     "smoke" => await Smoke.RunAsync(options),
     "bench" => await Bench.RunAsync(options),
+    "dashboard-bench" => await DashboardBench.RunAsync(options),
     _ => Usage(),
 };
 
@@ -13,5 +14,6 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: smoke --url URL --secret SECRET [--callers N] [--provider SLUG] [--date YYYY-MM-DD --time HH:mm] [--db CONN]");
     Console.Error.WriteLine("       bench --url URL --secret SECRET --db-info FILE [--requests N] [--concurrency N] [--slots N]");
+    Console.Error.WriteLine("       dashboard-bench --url URL [--bookings N] [--dashboards N] [--portal-pid PID]");
     return 2;
 }

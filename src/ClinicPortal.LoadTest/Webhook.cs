@@ -17,7 +17,8 @@ public sealed class Webhook(string baseUrl, string secret, int connections) : ID
 
     public sealed record Answer(string Status, JsonElement Result, double Milliseconds);
 
-    public async Task<Answer> BookAsync(string provider, string date, string time, string phone, string? procedure = "Consultation")
+    public async Task<Answer> BookAsync(string provider, string date, string time, string phone, string? procedure = "Consultation",
+        string patient = "Load Test")
     {
         var id = "lt-" + Guid.NewGuid().ToString("N");
         var message = new
@@ -26,7 +27,7 @@ public sealed class Webhook(string baseUrl, string secret, int connections) : ID
             {
                 type = "tool-calls", call = new { id = "loadtest" },
                 toolCallList = new[] { new { id, type = "function", function = new { name = "book_appointment",
-                    arguments = new { provider, date, time, procedure, patient_name = "Load Test", patient_phone = phone } } } },
+                    arguments = new { provider, date, time, procedure, patient_name = patient, patient_phone = phone } } } },
             },
         };
         var started = Stopwatch.GetTimestamp();

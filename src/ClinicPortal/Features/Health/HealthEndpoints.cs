@@ -10,6 +10,11 @@ public static class HealthEndpoints
     {
         app.MapGet("/health/live", () => TypedResults.Json(new { status = "live" }));
         app.MapGet("/health/ready", ReadyAsync);
+        // For benchmarks only (Diagnostics:Memory=true, loopback callers): live managed memory after a full collection.
+        if (app.ServiceProvider.GetRequiredService<IConfiguration>().GetValue<bool>("Diagnostics:Memory"))
+            app.MapGet("/diagnostics/memory", (HttpContext http) => http.Connection.RemoteIpAddress is { } ip && System.Net.IPAddress.IsLoopback(ip)
+                ? Results.Json(new { managed_bytes = GC.GetTotalMemory(forceFullCollection: true), working_set_bytes = Environment.WorkingSet })
+                : Results.NotFound());
         return app;
     }
 
