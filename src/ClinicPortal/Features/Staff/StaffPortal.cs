@@ -46,6 +46,8 @@ public static class StaffPortal
         s.AddSingleton<AppointmentStore>();
         s.AddSingleton<AuditLogStore>();
         s.AddSingleton<ClinicSettingsStore>();
+        s.AddSingleton<ClinicPortal.Features.Providers.ProviderStore>();
+        s.AddSingleton<ClinicPortal.Features.Procedures.ProcedureStore>();
         return builder;
     }
 

@@ -1,0 +1,104 @@
+using ClinicPortal.Infrastructure.Database;
+using Dapper;
+using Npgsql;
+
+namespace ClinicPortal.Features.Procedures;
+
+/// <summary>One procedure of the knowledge base, as staff edit it (Id null for a new one).</summary>
+public sealed class ProcedureEdit
+{
+    public Guid? Id { get; set; }
+    public string Name { get; set; } = "";
+    public string Synonyms { get; set; } = "";
+    public int DurationMinutes { get; set; } = 30;
+    public int BufferAfterMinutes { get; set; }
+    public string Description { get; set; } = "";
+    public string Recovery { get; set; } = "";
+    public string PriceRange { get; set; } = "";
+    public string PreparationNotes { get; set; } = "";
+    public bool Active { get; set; } = true;
+
+    public string[] SynonymList => Synonyms.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>The knowledge base the voice agent reads (lookup_procedure): list and save, every change audited.</summary>
+public sealed class ProcedureStore(ClinicDb db)
+{
+    // A class with setters: Dapper hands text[] over as System.Array, which no record constructor matches.
+    private sealed class Row
+    {
+        public Guid Id { get; init; }
+        public string Name { get; init; } = "";
+        public string[] Synonyms { get; init; } = [];
+        public int DurationMinutes { get; init; }
+        public int BufferAfterMinutes { get; init; }
+        public string Description { get; init; } = "";
+        public string Recovery { get; init; } = "";
+        public string PriceRange { get; init; } = "";
+        public string PreparationNotes { get; init; } = "";
+        public bool Active { get; init; }
+    }
+
+    public async Task<IReadOnlyList<ProcedureEdit>> ListAsync(Guid clinic, CancellationToken ct = default)
+    {
+        await using var conn = await db.OpenAsync(ct);
+        await using var grid = await conn.QueryForClinicAsync("""
+            select id, name, synonyms, duration_minutes as DurationMinutes, buffer_after_minutes as BufferAfterMinutes, description, recovery,
+                   price_range as PriceRange, preparation_notes as PreparationNotes, active
+              from procedures order by active desc, name;
+            """, new { clinic });
+        return (await grid.ReadAsync<Row>()).Select(r => new ProcedureEdit
+        {
+            Id = r.Id, Name = r.Name, Synonyms = string.Join(", ", r.Synonyms), DurationMinutes = r.DurationMinutes, BufferAfterMinutes = r.BufferAfterMinutes,
+            Description = r.Description, Recovery = r.Recovery, PriceRange = r.PriceRange, PreparationNotes = r.PreparationNotes, Active = r.Active,
+        }).ToList();
+    }
+
+    /// <summary>Inserts or updates; the database's checks decide what is valid, and their refusal comes back as a sentence.</summary>
+    public async Task<string?> SaveAsync(Guid clinic, ProcedureEdit p, string actor, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(p.Name)) return "a procedure needs a name";
+        await using var conn = await db.OpenAsync(ct);
+        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
+        try
+        {
+            var args = new
+            {
+                clinic, id = p.Id, name = p.Name.Trim(), synonyms = p.SynonymList, p.DurationMinutes, p.BufferAfterMinutes, description = p.Description.Trim(),
+                recovery = p.Recovery.Trim(), priceRange = p.PriceRange.Trim(), preparationNotes = p.PreparationNotes.Trim(), p.Active,
+            };
+            var id = await conn.ExecuteScalarAsync<Guid?>(p.Id is null
+                ? """
+                  insert into procedures (clinic_id, name, synonyms, duration_minutes, buffer_after_minutes, description, recovery, price_range,
+                                          preparation_notes, active)
+                  values (@clinic, @name, @synonyms, @DurationMinutes, @BufferAfterMinutes, @description, @recovery, @priceRange, @preparationNotes, @Active)
+                  returning id
+                  """
+                : """
+                  update procedures set name = @name, synonyms = @synonyms, duration_minutes = @DurationMinutes, buffer_after_minutes = @BufferAfterMinutes,
+                         description = @description, recovery = @recovery, price_range = @priceRange, preparation_notes = @preparationNotes, active = @Active
+                   where clinic_id = @clinic and id = @id
+                  returning id
+                  """, args, tx);
+            if (id is null) return "that procedure no longer exists";
+            await conn.ExecuteAsync("select audit(@actor, @action, 'procedure', @id::text, @detail::jsonb)", new
+            {
+                actor, action = p.Id is null ? "procedure.created" : "procedure.changed", id,
+                detail = System.Text.Json.JsonSerializer.Serialize(new { name = args.name, duration_minutes = p.DurationMinutes, price_range = args.priceRange, p.Active }),
+            }, tx);
+            await tx.CommitAsync(ct);
+            p.Id = id;
+            return null;
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.CheckViolation)
+        {
+            return e.SqlState == PostgresErrorCodes.UniqueViolation ? $"this clinic already has a procedure called '{p.Name.Trim()}'"
+                : e.ConstraintName switch
+                {
+                    "procedures_duration_minutes_check" => "the duration must be between 5 and 720 minutes",
+                    "procedures_buffer_after_minutes_check" => "the buffer must be between 0 and 240 minutes",
+                    _ => "the name must be 1 to 200 characters",
+                };
+        }
+    }
+}
