@@ -15,17 +15,7 @@ builder.AddVoiceBooking();
 builder.AddStaffPortal();
 
 var app = builder.Build();
-app.UseExceptionHandler(new ExceptionHandlerOptions
-{
-    // Bad input is the caller's mistake: 400 with a problem body, never a 500.
-    StatusCodeSelector = e => e switch
-    {
-        BadHttpRequestException bad => bad.StatusCode,
-        Microsoft.AspNetCore.Antiforgery.AntiforgeryValidationException => StatusCodes.Status400BadRequest,
-        _ => StatusCodes.Status500InternalServerError,
-    },
-});
-app.UseStatusCodePages();
+app.UseProblemResponses();
 app.MapStaffPortal();
 app.MapVoiceBooking();
 app.Run();
