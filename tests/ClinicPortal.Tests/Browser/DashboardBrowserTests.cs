@@ -24,6 +24,8 @@ public sealed class DashboardBrowserTests(BrowserFixture browser)
         Assert.True(await page.EvaluateAsync<bool>("() => window.__notReloaded === true"));
         await Assertions.Expect(page.GetByTestId("bookings-today")).ToHaveTextAsync("1");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "dashboard.png"), FullPage = true });
+        await page.SetViewportSizeAsync(820, 1180); // a tablet held upright
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "dashboard-tablet.png"), FullPage = true });
     }
 
     [Fact]
