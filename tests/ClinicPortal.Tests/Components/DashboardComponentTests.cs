@@ -3,6 +3,7 @@ using Bunit;
 using ClinicPortal.Features.Dashboard;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ClinicPortal.Tests.Components;
@@ -47,5 +48,26 @@ public sealed class DashboardComponentTests(ClinicPortalFactory portal)
 
         Assert.Equal(0, bus.SubscriberCount(clinic.Id));
         await bus.PublishAsync(Booking(clinic.Id, 1, "Nobody Listening")); // must not throw or reach a disposed component
+    }
+
+    [Fact]
+    public async Task A_lost_race_shows_in_the_collisions_feed_with_the_alternatives_offered()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        await using var ctx = ComponentContext.For(portal, clinic, bus: portal.Services.GetRequiredService<ClinicEventBus>());
+        var cut = ctx.Render<Dashboard>();
+        var date = Dates.Upcoming(DayOfWeek.Monday);
+
+        await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700900601");
+        var lost = await clinic.CallToolAsync("book_appointment",
+            new { provider = "dr-a", date, time = "10:00", patient_name = "Late Caller", patient_phone = "+447700900602" });
+
+        Assert.Equal("conflict", lost.GetProperty("status").GetString());
+        cut.WaitForAssertion(() =>
+        {
+            var collisions = cut.Find("[data-testid=collisions]").TextContent;
+            Assert.Contains("Late Caller", collisions);
+            Assert.Contains("Offered instead", collisions);
+        }, TimeSpan.FromSeconds(10));
     }
 }

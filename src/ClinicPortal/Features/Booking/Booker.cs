@@ -44,7 +44,8 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed)
         if (slot is null) return new BookingOutcome.Invalid(invalid!);
 
         var id = Guid.CreateVersion7();
-        var detail = new { provider = provider.Slug, provider_name = provider.Name, procedure = c.Procedure?.Name, source = who.Source, call_id = who.CallId };
+        var detail = new { provider = provider.Slug, provider_name = provider.Name, procedure = c.Procedure?.Name, source = who.Source, call_id = who.CallId,
+            attempt = id };
         var placeholder = ToolJson.Serialize(new { status = "conflict", provider = provider.Slug, requested_starts_at = ClinicTime.Format(slot.Starts, c.Clinic.Zone) });
         BookingOutcome.Booked Booked(string code, string? result) => new(id, code, provider, c.Procedure?.Name, slot, c.Clinic, result);
         var (outcome, stored, code) = await BookingStore.BookAsync(conn, clinic, who.ToolCallId, who.CallId,
@@ -55,6 +56,7 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed)
         if (outcome == "booked") return Booked(code, stored);
 
         var alternatives = await BookingStore.AlternativesAsync(conn, clinic, provider.Id, r.Date, slot.Starts, c.Length, c.Buffer, now);
+        await OfferedAsync(conn, clinic, id, alternatives);
         return await ConflictAsync(conn, clinic, who, answers, new BookingOutcome.Conflict(provider, slot, alternatives, c.Clinic, null));
     }
 
@@ -74,8 +76,9 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed)
 
         var provider = new ProviderRef(a.ProviderId, a.ProviderSlug, a.ProviderName);
         var moved = new BookingOutcome.Booked(a.Id, a.Code, provider, a.ProcedureName, slot, info, null);
+        var attempt = Guid.CreateVersion7();
         var detail = new { provider = a.ProviderSlug, provider_name = a.ProviderName, procedure = a.ProcedureName, previous_starts_at = a.StartsAt,
-            patient_name = a.PatientName, source = who.Source, call_id = who.CallId };
+            patient_name = a.PatientName, source = who.Source, call_id = who.CallId, attempt };
         var placeholder = ToolJson.Serialize(new { status = "conflict", provider = a.ProviderSlug, requested_starts_at = ClinicTime.Format(slot.Starts, info.Zone) });
         var (outcome, stored) = await BookingStore.RescheduleAsync(conn, clinic, who.ToolCallId, who.CallId, who.Actor, a.Id, a.ProviderId, slot, detail,
             answers?.Booked(moved) ?? "", placeholder, ToolJson.Serialize(new { status = "not_found", message = AppointmentLookup.NotFound }));
@@ -85,7 +88,18 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed)
         if (outcome == "rescheduled") return moved with { Result = stored };
 
         var alternatives = await BookingStore.AlternativesAsync(conn, clinic, a.ProviderId, date, slot.Starts, length, buffer, now);
+        await OfferedAsync(conn, clinic, attempt, alternatives);
         return await ConflictAsync(conn, clinic, who, answers, new BookingOutcome.Conflict(provider, slot, alternatives, info, null));
+    }
+
+    /// <summary>The collisions feed shows what the loser was offered: an event keyed to the attempt, after the collision's own.</summary>
+    private async Task OfferedAsync(Npgsql.NpgsqlConnection conn, Guid clinic, Guid attempt, IReadOnlyList<Slot> alternatives)
+    {
+        await Dapper.SqlMapper.ExecuteAsync(conn, ClinicDb.SetClinic + "select emit_event('alternatives_offered', @payload::jsonb);", new
+        {
+            clinic, payload = System.Text.Json.JsonSerializer.Serialize(new { attempt, alternatives = alternatives.Select(x => x.Starts.ToDateTimeUtc()) }),
+        });
+        committed.Signal();
     }
 
     /// <summary>A tool call's stored conflict answer gains its alternatives once they are known.</summary>
