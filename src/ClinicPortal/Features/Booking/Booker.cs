@@ -56,8 +56,7 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed)
         if (outcome == "booked") return Booked(code, stored);
 
         var alternatives = await BookingStore.AlternativesAsync(conn, clinic, provider.Id, r.Date, slot.Starts, c.Length, c.Buffer, now);
-        await OfferedAsync(conn, clinic, id, alternatives);
-        return await ConflictAsync(conn, clinic, who, answers, new BookingOutcome.Conflict(provider, slot, alternatives, c.Clinic, null));
+        return await ConflictAsync(conn, clinic, who, answers, id, new BookingOutcome.Conflict(provider, slot, alternatives, c.Clinic, null));
     }
 
     /// <summary>Moves a live appointment (found by the caller's code and phone, or by id for staff).</summary>
@@ -88,27 +87,26 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed)
         if (outcome == "rescheduled") return moved with { Result = stored };
 
         var alternatives = await BookingStore.AlternativesAsync(conn, clinic, a.ProviderId, date, slot.Starts, length, buffer, now);
-        await OfferedAsync(conn, clinic, attempt, alternatives);
-        return await ConflictAsync(conn, clinic, who, answers, new BookingOutcome.Conflict(provider, slot, alternatives, info, null));
+        return await ConflictAsync(conn, clinic, who, answers, attempt, new BookingOutcome.Conflict(provider, slot, alternatives, info, null));
     }
 
-    /// <summary>The collisions feed shows what the loser was offered: an event keyed to the attempt, after the collision's own.</summary>
-    private async Task OfferedAsync(Npgsql.NpgsqlConnection conn, Guid clinic, Guid attempt, IReadOnlyList<Slot> alternatives)
+    /// <summary>
+    /// After a conflict, in one round trip: the event that tells the collisions feed what the loser was
+    /// offered (keyed to the attempt), and for a tool call its stored answer, now with the alternatives.
+    /// </summary>
+    private async Task<BookingOutcome.Conflict> ConflictAsync(Npgsql.NpgsqlConnection conn, Guid clinic, Requester who, ToolAnswers? answers,
+        Guid attempt, BookingOutcome.Conflict conflict)
     {
-        await Dapper.SqlMapper.ExecuteAsync(conn, ClinicDb.SetClinic + "select emit_event('alternatives_offered', @payload::jsonb);", new
+        var text = answers is not null && who.ToolCallId is not null ? answers.Conflict(conflict) : null;
+        await Dapper.SqlMapper.ExecuteAsync(conn, ClinicDb.SetClinic + """
+            select emit_event('alternatives_offered', @offered::jsonb);
+            update tool_calls set result = @text where clinic_id = @clinic and tool_call_id = @toolCallId and @text::text is not null;
+            """, new
         {
-            clinic, payload = System.Text.Json.JsonSerializer.Serialize(new { attempt, alternatives = alternatives.Select(x => x.Starts.ToDateTimeUtc()) }),
+            clinic, text, toolCallId = who.ToolCallId,
+            offered = System.Text.Json.JsonSerializer.Serialize(new { attempt, alternatives = conflict.Alternatives.Select(x => x.Starts.ToDateTimeUtc()) }),
         });
         committed.Signal();
-    }
-
-    /// <summary>A tool call's stored conflict answer gains its alternatives once they are known.</summary>
-    private static async Task<BookingOutcome.Conflict> ConflictAsync(Npgsql.NpgsqlConnection conn, Guid clinic, Requester who, ToolAnswers? answers,
-        BookingOutcome.Conflict conflict)
-    {
-        if (answers is null || who.ToolCallId is null) return conflict;
-        var text = answers.Conflict(conflict);
-        await ToolLedger.StoreAsync(conn, null, new ToolContext(clinic, who.ToolCallId, who.CallId), text);
         return conflict with { Result = text };
     }
 }

@@ -25,14 +25,9 @@ public sealed class ToolLedger(ClinicDb db)
             return stored ?? throw new InvalidOperationException($"tool call {ctx.ToolCallId} has no stored result");
         }
         var result = await work(conn, tx);
-        await StoreAsync(conn, tx, ctx, result);
+        await conn.ExecuteAsync("update tool_calls set result = @result where clinic_id = @ClinicId and tool_call_id = @ToolCallId",
+            new { ctx.ClinicId, ctx.ToolCallId, result }, tx);
         await tx.CommitAsync(ct);
         return result;
     }
-
-    /// <summary>Replaces a stored result (a conflict's answer gains its alternatives after the fact).</summary>
-    public static Task StoreAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, ToolContext ctx, string result) =>
-        conn.ExecuteAsync(ClinicDb.SetClinic + """
-            update tool_calls set result = @result where clinic_id = @clinic and tool_call_id = @ToolCallId
-            """, new { clinic = ctx.ClinicId, ctx.ToolCallId, result }, tx);
 }
