@@ -70,4 +70,33 @@ public sealed class DashboardComponentTests(ClinicPortalFactory portal)
             Assert.Contains("Offered instead", collisions);
         }, TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public async Task Todays_row_is_highlighted_when_an_event_about_it_arrives()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var id = Guid.NewGuid();
+        await using (var su = portal.Superuser())
+        {
+            await su.OpenAsync();
+            await Dapper.SqlMapper.ExecuteAsync(su, """
+                select set_config('app.clinic_id', @clinic, false);
+                select * from book_appointment(null, null, 'test', 'staff', @id, 'TODAYAAA', (select id from providers where clinic_id = @clinic::uuid and slug = 'dr-a'),
+                    null, date_trunc('day', now() at time zone 'Europe/London') at time zone 'Europe/London' + interval '12 hours',
+                    date_trunc('day', now() at time zone 'Europe/London') at time zone 'Europe/London' + interval '12 hours 30 minutes',
+                    date_trunc('day', now() at time zone 'Europe/London') at time zone 'Europe/London' + interval '12 hours 30 minutes',
+                    'Today Person', '+447700900888', null, '{}', '', '');
+                """, new { clinic = clinic.Id.ToString(), id });
+        }
+        var bus = new ClinicEventBus(NullLogger<ClinicEventBus>.Instance);
+        await using var ctx = ComponentContext.For(portal, clinic, bus: bus);
+        var cut = ctx.Render<Dashboard>();
+        cut.WaitForAssertion(() => Assert.Equal(1, bus.SubscriberCount(clinic.Id)));
+        Assert.Empty(cut.FindAll("[data-testid=today] tr.fresh"));
+
+        await bus.PublishAsync(new ClinicEvent(long.MaxValue, clinic.Id, "status", DateTime.UtcNow,
+            JsonDocument.Parse(JsonSerializer.Serialize(new { appointment_id = id, status = "confirmed", patient_name = "Today Person" })).RootElement));
+
+        cut.WaitForAssertion(() => Assert.Contains("Today Person", cut.Find("[data-testid=today] tr.fresh").TextContent));
+    }
 }
