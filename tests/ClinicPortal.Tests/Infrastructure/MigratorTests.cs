@@ -16,7 +16,7 @@ public sealed class MigratorTests(ClinicPortalFactory portal)
         await using (var su = portal.Superuser())
             await su.ExecuteAsync($"create database {database} owner {EmbeddedPostgres.OwnerRole}");
         var owner = new NpgsqlConnectionStringBuilder(portal.Database.OwnerConnectionString) { Database = database, Pooling = false }.ConnectionString;
-        return (owner, Directory.CreateTempSubdirectory("migrations-").FullName);
+        return (owner, TestDatabase.Scratch("migrations"));
     }
 
     [Fact]

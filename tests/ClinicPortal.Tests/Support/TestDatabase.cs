@@ -10,9 +10,17 @@ public static class TestDatabase
 
     public static Task<EmbeddedPostgres> GetAsync() => Cluster.Value;
 
+    private static string? _root;
+
+    /// <summary>A new empty folder inside this run's directory, removed with it.</summary>
+    public static string Scratch(string name) => Directory.CreateDirectory(Path.Combine(_root!, name + "-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+
+    private const string Prefix = "clinicportal-tests-";
+
     private static async Task<EmbeddedPostgres> StartAsync()
     {
-        var root = Directory.CreateTempSubdirectory("clinicportal-tests-").FullName;
+        RemoveLeftovers();
+        var root = _root = Directory.CreateTempSubdirectory(Prefix).FullName;
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                                        UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
@@ -24,5 +32,18 @@ public static class TestDatabase
             try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         };
         return pg;
+    }
+
+    /// <summary>
+    /// Deletes the clusters of earlier runs that are no longer running (no postmaster.pid). The test host
+    /// does not always give the exit handler time to delete its own, so each run cleans up after the last.
+    /// </summary>
+    private static void RemoveLeftovers()
+    {
+        foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), Prefix + "*"))
+        {
+            if (File.Exists(Path.Combine(dir, "pg", "postmaster.pid"))) continue; // another run, still going
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
     }
 }
