@@ -18,7 +18,7 @@ public sealed record Slot(ProviderRef Provider, Instant Starts, Instant Ends);
 /// </summary>
 public static class SlotFinder
 {
-    public static readonly Period Step = Period.FromMinutes(15);
+    private const int StepMinutes = 15;
 
     public sealed record Request(
         DateTimeZone Zone, IReadOnlyList<ProviderRef> Providers, IReadOnlyList<HoursRow> Hours, IReadOnlyList<BusySpan> Busy,
@@ -32,7 +32,7 @@ public static class SlotFinder
         {
             foreach (var hours in r.Hours.Where(h => h.ProviderId == provider.Id && h.Weekday == weekday))
             {
-                for (var t = hours.Starts; t < hours.Ends && t >= hours.Starts; t = t.PlusMinutes(15))
+                for (var t = hours.Starts; t < hours.Ends && t >= hours.Starts; t = t.PlusMinutes(StepMinutes))
                 {
                     if (timeFilter is not null && !timeFilter(t)) continue;
                     if (ClinicTime.Resolve(r.Zone, day + t) is not { } start) continue;

@@ -11,8 +11,6 @@ public sealed class ClinicDb(NpgsqlDataSource dataSource)
     /// <summary>Prefix for a batch that runs as one implicit transaction (one round trip).</summary>
     public const string SetClinic = "select set_config('app.clinic_id', @clinic::text, true);";
 
-    public NpgsqlDataSource DataSource => dataSource;
-
     public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken ct = default) => dataSource.OpenConnectionAsync(ct);
 
     /// <summary>Opens a transaction scoped to one clinic; the BEGIN travels with set_config.</summary>
