@@ -4,11 +4,17 @@ using ClinicPortal.Infrastructure.Database;
 
 namespace ClinicPortal.Infrastructure;
 
-/// <summary>`migrate`, `seed-demo` and `user add`: one-off jobs instead of serving.</summary>
+/// <summary>`migrate`, `seed-demo`, `user add` and `redact`: one-off jobs instead of serving.</summary>
 public static class Commands
 {
     public static async Task<int?> TryRunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] == "redact")
+        {
+            // One redacted line out per line in: for cleaning exported text and checking the recognizers in bulk.
+            while (Console.In.ReadLine() is { } line) Console.Out.WriteLine(Features.Privacy.PiiRedactor.Redact(line));
+            return 0;
+        }
         if (args.Length == 0 || args[0] is not ("migrate" or "seed-demo" or "user")) return null;
         if (args[0] == "user" && (args.Length < 2 || args[1] != "add"))
         {
