@@ -25,6 +25,8 @@ public static class FeatureRegistration
         s.AddSingleton<WebhookCredentials>();
         s.AddSingleton<ToolLedger>();
         s.AddSingleton<Booker>();
+        s.AddSingleton<Privacy.NoteProtector>();
+        s.AddSingleton<Privacy.AppointmentNotes>();
         s.AddSingleton<CallMessages>();
         s.AddSingleton<ITool, CheckAvailabilityTool>();
         s.AddSingleton<ITool, BookAppointmentTool>();

@@ -7,6 +7,7 @@ using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Staff;
 using ClinicPortal.Infrastructure.Database;
 using ClinicPortal.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -33,6 +34,9 @@ public static class ComponentContext
         s.AddSingleton<ClinicPortal.Features.Latency.LatencyStore>();
         s.AddSingleton<AppointmentStore>();
         s.AddSingleton<Booker>();
+        s.AddSingleton(new ClinicPortal.Features.Privacy.NoteProtector(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Notes:Keys:test1"] = TestDatabase.NotesKey }).Build()));
+        s.AddSingleton<ClinicPortal.Features.Privacy.AppointmentNotes>();
         var auth = ctx.AddAuthorization();
         auth.SetAuthorized("Component Tester");
         auth.SetRoles(role);

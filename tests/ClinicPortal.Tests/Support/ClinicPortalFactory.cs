@@ -31,6 +31,8 @@ public sealed class ClinicPortalFactory : WebApplicationFactory<Program>, IAsync
         builder.UseSetting("ConnectionStrings:Clinic", Database.AppConnectionString);
         builder.UseSetting("ConnectionStrings:ClinicOwner", Database.OwnerConnectionString);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Notes:Keys:test1", TestDatabase.NotesKey);
+        builder.UseSetting("Notes:CurrentKey", "test1");
     }
 
     /// <summary>A fresh clinic of its own for a test: two providers open 07:00-20:00 every day.</summary>

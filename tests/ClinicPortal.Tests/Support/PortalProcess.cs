@@ -40,6 +40,8 @@ public sealed class PortalProcess : IAsyncDisposable
                 ["ConnectionStrings__Clinic"] = db.AppConnectionString,
                 ["ConnectionStrings__ClinicOwner"] = db.OwnerConnectionString,
                 ["Logging__LogLevel__Default"] = "Warning",
+                ["Notes__Keys__test1"] = TestDatabase.NotesKey,
+                ["Notes__CurrentKey"] = "test1",
             },
         };
         var portal = new PortalProcess(Process.Start(psi)!, url);

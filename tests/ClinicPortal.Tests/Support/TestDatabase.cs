@@ -10,6 +10,9 @@ public static class TestDatabase
 
     public static Task<EmbeddedPostgres> GetAsync() => Cluster.Value;
 
+    /// <summary>This run's key for encrypted notes, shared by every app instance the tests start.</summary>
+    public static readonly string NotesKey = ClinicPortal.Features.Privacy.NoteProtector.NewKey();
+
     private static string? _root;
 
     /// <summary>A new empty folder inside this run's directory, removed with it.</summary>

@@ -5,7 +5,7 @@ using Dapper;
 namespace ClinicPortal.Features.Appointments;
 
 public sealed record AppointmentRow(Guid Id, DateTime StartsAt, DateTime EndsAt, string Provider, string Patient, string Phone, string? Procedure,
-    string Status, string Source, string Code);
+    string Status, string Source, string Code, bool HasNotes);
 
 public sealed record AppointmentFilter(DateTime? FromUtc, DateTime? ToUtc, Guid? ProviderId, string? Status, string? Text);
 
@@ -52,7 +52,8 @@ public sealed class AppointmentStore(ClinicDb db, CommitSignal committed)
         await using var conn = await db.OpenAsync(ct);
         await using var grid = await conn.QueryForClinicAsync($"""
             select a.id, a.starts_at as StartsAt, a.ends_at as EndsAt, pv.name as Provider, pt.name as Patient, pt.phone as Phone,
-                   pr.name as Procedure, a.status::text as Status, a.source::text as Source, a.confirmation_code as Code
+                   pr.name as Procedure, a.status::text as Status, a.source::text as Source, a.confirmation_code as Code,
+                   a.notes_ciphertext is not null as HasNotes
             {From}
              order by {order}, a.id limit @take offset @skip;
             select count(*) {From};

@@ -4,17 +4,17 @@ using NodaTime;
 namespace ClinicPortal.Features.Booking;
 
 /// <summary>book_appointment: booked, conflict (with alternatives) or invalid (with a reason).</summary>
-public sealed class BookAppointmentTool(Booker booker) : ITool
+public sealed class BookAppointmentTool(Booker booker, Privacy.NoteProtector protector) : ITool
 {
     public string Name => "book_appointment";
 
     public async Task<string> RunAsync(ToolContext ctx, ToolArguments args, CancellationToken ct)
     {
-        var request = new BookingRequest(args.Required("provider"), ClinicTime.ParseDate(args.Required("date"), "date"),
-            ClinicTime.ParseTime(args.Required("time"), "time"), args.Optional("procedure"), args.Required("patient_name"), args.Required("patient_phone"));
         var notes = args.Optional("notes");
+        var request = new BookingRequest(args.Required("provider"), ClinicTime.ParseDate(args.Required("date"), "date"),
+            ClinicTime.ParseTime(args.Required("time"), "time"), args.Optional("procedure"), args.Required("patient_name"), args.Required("patient_phone"), notes);
         var outcome = await booker.BookAsync(ctx.ClinicId, request, new Requester(ctx.Actor, "voice", ctx.ToolCallId, ctx.CallId),
-            Answers("booked", notes is null ? null : false), ct);
+            Answers("booked", notes is null ? null : protector.CanProtect), ct);
         return Answer(outcome);
     }
 

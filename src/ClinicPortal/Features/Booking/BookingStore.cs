@@ -7,7 +7,7 @@ namespace ClinicPortal.Features.Booking;
 
 public sealed record NewAppointment(
     Guid Id, string Code, ProviderRef Provider, Guid? ProcedureId, RequestedSlot Slot,
-    string PatientName, string PatientPhone, string Source, string Actor, object Detail);
+    string PatientName, string PatientPhone, string Source, string Actor, object Detail, byte[]? Notes = null);
 
 /// <summary>Calls the booking and reschedule functions (db/migrations/0004_booking.sql), one round trip each.</summary>
 public static class BookingStore
@@ -17,7 +17,7 @@ public static class BookingStore
     private const string BookSql = """
         select outcome, result from book_appointment(
             @toolCallId, @callId, @Actor, @Source::appointment_source, @Id, @Code, @providerId, @ProcedureId,
-            @starts, @ends, @blocked, @PatientName, @PatientPhone, null, @detail::jsonb, @bookedResult, @conflictResult);
+            @starts, @ends, @blocked, @PatientName, @PatientPhone, @Notes, @detail::jsonb, @bookedResult, @conflictResult);
         """;
 
     private const string RescheduleSql = """
@@ -42,7 +42,7 @@ public static class BookingStore
                 {
                     clinic, toolCallId, callId, a.Actor, a.Source, a.Id, a.Code, providerId = a.Provider.Id, a.ProcedureId,
                     starts = a.Slot.Starts.ToDateTimeUtc(), ends = a.Slot.Ends.ToDateTimeUtc(), blocked = a.Slot.BlockedUntil.ToDateTimeUtc(),
-                    a.PatientName, a.PatientPhone, detail = System.Text.Json.JsonSerializer.Serialize(a.Detail),
+                    a.PatientName, a.PatientPhone, a.Notes, detail = System.Text.Json.JsonSerializer.Serialize(a.Detail),
                     bookedResult = bookedResult(a), conflictResult,
                 });
                 var (outcome, result) = await grid.ReadSingleAsync<(string, string)>();

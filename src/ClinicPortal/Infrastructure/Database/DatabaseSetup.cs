@@ -12,7 +12,12 @@ public static class DatabaseSetup
     public static WebApplicationBuilder AddClinicDatabase(this WebApplicationBuilder builder)
     {
         var connections = Resolve(builder.Configuration, out var embedded);
-        if (embedded is not null) builder.Services.AddHostedService(_ => new EmbeddedPostgresLifetime(embedded));
+        if (embedded is not null)
+        {
+            builder.Services.AddSingleton(embedded);
+            builder.Services.AddHostedService(_ => new EmbeddedPostgresLifetime(embedded));
+            EnsureLocalNoteKey(builder.Configuration);
+        }
         builder.Services.AddSingleton(connections);
         builder.Services.AddSingleton(_ =>
         {
@@ -53,6 +58,23 @@ public static class DatabaseSetup
         return new DatabaseConnections(embedded.AppConnectionString, embedded.OwnerConnectionString, Embedded: true);
     }
 
+    /// <summary>The embedded database's notes need a key too: one is made once and kept beside the data (git-ignored).</summary>
+    private static void EnsureLocalNoteKey(ConfigurationManager config)
+    {
+        if (config.GetSection("Notes:Keys").GetChildren().Any()) return;
+        var dataDir = config["Database:DataDirectory"] ?? Path.Combine(Directory.GetCurrentDirectory(), ".data", "pg");
+        var file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataDir))!, "notes-key.txt");
+        if (!File.Exists(file))
+        {
+            File.WriteAllText(file, Features.Privacy.NoteProtector.NewKey());
+            EmbeddedPostgres.OwnerOnly(file);
+        }
+        config.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Notes:Keys:local"] = File.ReadAllText(file).Trim(), ["Notes:CurrentKey"] = "local",
+        });
+    }
+
     private sealed class EmbeddedPostgresLifetime(EmbeddedPostgres pg) : IHostedService
     {
         public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
@@ -60,13 +82,23 @@ public static class DatabaseSetup
     }
 
     /// <summary>Migrates before the server listens; seeds the demo clinics into the embedded database.</summary>
-    private sealed class DatabaseStartup(DatabaseConnections connections, IConfiguration config, ILogger<DatabaseStartup> logger) : IHostedService
+    private sealed class DatabaseStartup(DatabaseConnections connections, IConfiguration config, ILogger<DatabaseStartup> logger,
+        IServiceProvider services) : IHostedService
     {
         public async Task StartAsync(CancellationToken ct)
         {
-            await Migrator.MigrateAsync(connections.Owner, logger, ct);
-            if (connections.Embedded && config.GetValue("Demo:Seed", true))
-                await DemoSeed.SeedAsync(connections.Owner, DemoSeed.Options.From(config), ct);
+            try
+            {
+                await Migrator.MigrateAsync(connections.Owner, logger, ct);
+                if (connections.Embedded && config.GetValue("Demo:Seed", true))
+                    await DemoSeed.SeedAsync(connections.Owner, DemoSeed.Options.From(config), ct);
+            }
+            catch
+            {
+                // The host will not start, so nothing else stops the database we started.
+                if (services.GetService<EmbeddedPostgres>() is { } embedded) await embedded.DisposeAsync();
+                throw;
+            }
         }
 
         public Task StopAsync(CancellationToken ct) => Task.CompletedTask;

@@ -56,6 +56,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
         var passwords = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(secretsFile, ct))!;
 
+        if (!fresh && File.Exists(Path.Combine(dataDir, "postmaster.pid")))
+        {
+            // A server left running on this directory by a portal that crashed: it is ours to stop.
+            await RunAsync(binDir, "pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "stop"], ct, throwOnError: false);
+        }
         var port = FreePort();
         // Local connections go through a socket directory inside the data directory (trusted, owned by
         // the postgres user); TCP on loopback needs a password.
