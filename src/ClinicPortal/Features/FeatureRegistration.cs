@@ -28,6 +28,7 @@ public static class FeatureRegistration
         s.AddSingleton<Privacy.NoteProtector>();
         s.AddSingleton<Privacy.AppointmentNotes>();
         s.AddSingleton<CallMessages>();
+        s.AddSingleton<CallStore>();
         s.AddSingleton<ITool, CheckAvailabilityTool>();
         s.AddSingleton<ITool, BookAppointmentTool>();
         s.AddSingleton<ITool, CancelAppointmentTool>();

@@ -1,39 +1,90 @@
 using System.Text.Json;
+using ClinicPortal.Features.Privacy;
 using ClinicPortal.Infrastructure.Database;
 using Dapper;
 
 namespace ClinicPortal.Features.Calls;
 
 /// <summary>
-/// Records Vapi's non-tool messages (status-update, end-of-call-report, transcript, hang, ...) by
-/// type, call and the few plain fields the call lifecycle needs. Payloads are not kept: transcripts
-/// and summaries carry personal data, which the calls work redacts before storing.
+/// Records Vapi's non-tool messages. Every one leaves a line in call_messages (type, status, no payload);
+/// status-update and end-of-call-report also move the call's row forward. Free text (transcript,
+/// summary, structured data) is redacted before it is stored, and is never logged.
 /// </summary>
 public sealed class CallMessages(ClinicDb db)
 {
+    private const string Upsert = """
+        insert into calls (clinic_id, call_id, status, caller_phone, started_at, ended_at, ended_reason, duration_seconds,
+                           summary, transcript, structured_data)
+        values (@clinic, @callId, @status, @phone, @startedAt, @endedAt, @endedReason, @duration, @summary, @transcript, @structured::jsonb)
+        on conflict (clinic_id, call_id) do update set
+            status = case when call_status_rank(excluded.status) > call_status_rank(calls.status) then excluded.status else calls.status end,
+            caller_phone = coalesce(calls.caller_phone, excluded.caller_phone),
+            started_at = coalesce(calls.started_at, excluded.started_at),
+            ended_at = coalesce(excluded.ended_at, calls.ended_at),
+            ended_reason = coalesce(excluded.ended_reason, calls.ended_reason),
+            duration_seconds = coalesce(excluded.duration_seconds, calls.duration_seconds),
+            summary = coalesce(excluded.summary, calls.summary),
+            transcript = coalesce(excluded.transcript, calls.transcript),
+            structured_data = coalesce(excluded.structured_data, calls.structured_data),
+            updated_at = now();
+        """;
+
     public async Task RecordAsync(Guid clinic, string type, string? callId, JsonElement message, CancellationToken ct)
     {
+        var call = message.TryGetProperty("call", out var c) && c.ValueKind == JsonValueKind.Object ? c : default;
+        var phone = Clip(Nested(call, "customer", "number") ?? Nested(message, "customer", "number"));
+        var status = type switch
+        {
+            "status-update" => Clip(Text(message, "status")),
+            "end-of-call-report" => "ended",
+            _ => null,
+        };
         await using var conn = await db.OpenAsync(ct);
-        await conn.ExecuteAsync(ClinicDb.SetClinic + """
+        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
+        await conn.ExecuteAsync("""
             insert into call_messages (clinic_id, call_id, message_type, status, ended_reason, customer_phone)
             values (@clinic, @callId, @type, @status, @endedReason, @phone);
-            """, new
+            """, new { clinic, callId, type = Clip(type), status, endedReason = Clip(Text(message, "endedReason")), phone }, tx);
+        if (callId is not null && status is not null)
         {
-            clinic, callId, type = Clip(type),
-            status = Clip(Text(message, "status")), endedReason = Clip(Text(message, "endedReason")),
-            phone = Clip(CustomerNumber(message)),
-        });
+            var analysis = message.TryGetProperty("analysis", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
+            var report = type == "end-of-call-report";
+            await conn.ExecuteAsync(Upsert, new
+            {
+                clinic, callId, status, phone,
+                startedAt = Time(call, "startedAt") ?? Time(message, "startedAt"),
+                endedAt = report ? Time(message, "endedAt") ?? Time(call, "endedAt") ?? DateTime.UtcNow : (DateTime?)null,
+                endedReason = Clip(Text(message, "endedReason")),
+                duration = report && message.TryGetProperty("durationSeconds", out var d) && d.ValueKind == JsonValueKind.Number ? d.GetDecimal() : (decimal?)null,
+                summary = report ? Redacted(Text(analysis, "summary") ?? Text(message, "summary")) : null,
+                transcript = report ? Redacted(Text(message, "transcript") ?? Nested(message, "artifact", "transcript")) : null,
+                structured = report && analysis.ValueKind == JsonValueKind.Object && analysis.TryGetProperty("structuredData", out var sd)
+                    ? RedactJson(sd)?.ToJsonString() : null,
+            }, tx);
+        }
+        await tx.CommitAsync(ct);
     }
 
-    private static string? CustomerNumber(JsonElement message) =>
-        (message.TryGetProperty("call", out var call) && call.ValueKind == JsonValueKind.Object ? Nested(call, "customer", "number") : null)
-        ?? Nested(message, "customer", "number");
+    /// <summary>Every string in the structured data, redacted; the shape stays.</summary>
+    private static System.Text.Json.Nodes.JsonNode? RedactJson(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.String => System.Text.Json.Nodes.JsonValue.Create(PiiRedactor.Redact(e.GetString()!)),
+        JsonValueKind.Object => new System.Text.Json.Nodes.JsonObject(e.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, RedactJson(p.Value)))),
+        JsonValueKind.Array => new System.Text.Json.Nodes.JsonArray(e.EnumerateArray().Select(RedactJson).ToArray()),
+        _ => System.Text.Json.Nodes.JsonNode.Parse(e.GetRawText()),
+    };
+
+    private static string? Redacted(string? text) => text is null ? null : PiiRedactor.Redact(text.Length > 100_000 ? text[..100_000] : text);
 
     private static string? Nested(JsonElement obj, string child, string name) =>
-        obj.TryGetProperty(child, out var c) && c.ValueKind == JsonValueKind.Object ? Text(c, name) : null;
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(child, out var c) && c.ValueKind == JsonValueKind.Object ? Text(c, name) : null;
 
     private static string? Text(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static DateTime? Time(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.TryGetDateTime(out var t)
+            ? t.ToUniversalTime() : null;
 
     private static string? Clip(string? s) => s is { Length: > 200 } ? s[..200] : s;
 }

@@ -1,0 +1,82 @@
+using System.Net.Http.Json;
+using ClinicPortal.Features.Calls;
+using ClinicPortal.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ClinicPortal.Tests.Calls;
+
+[Collection(PortalCollection.Name)]
+public sealed class CallLifecycleTests(ClinicPortalFactory portal)
+{
+    private CallStore Calls => portal.Services.GetRequiredService<CallStore>();
+
+    private static async Task SendAsync(TestClinic clinic, object message)
+    {
+        using var client = clinic.Client();
+        (await client.PostAsJsonAsync("/api/vapi/webhook", new { message })).EnsureSuccessStatusCode();
+    }
+
+    private static object Status(string callId, string status) =>
+        new { type = "status-update", status, call = new { id = callId, customer = new { number = "+447700900111" } } };
+
+    [Fact]
+    public async Task Status_updates_move_a_call_forward_only_whatever_order_they_arrive_in()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var callId = "call-" + Guid.NewGuid();
+
+        await SendAsync(clinic, Status(callId, "ringing"));
+        await SendAsync(clinic, Status(callId, "in-progress"));
+        await SendAsync(clinic, Status(callId, "in-progress")); // repeated
+        Assert.Equal("in-progress", (await Calls.GetAsync(clinic.Id, callId)).Call!.Status);
+        await SendAsync(clinic, new { type = "end-of-call-report", endedReason = "customer-ended-call", call = new { id = callId } });
+        await SendAsync(clinic, Status(callId, "in-progress")); // late
+        await SendAsync(clinic, Status(callId, "queued"));      // very late
+
+        var (call, _) = await Calls.GetAsync(clinic.Id, callId);
+        Assert.Equal("ended", call!.Status);
+        Assert.Equal("customer-ended-call", call.EndedReason);
+        Assert.Equal("+447700900111", call.CallerPhone);
+        Assert.Equal(6, await clinic.CountAsync("call_messages", $"call_id = '{callId}'"));
+    }
+
+    [Fact]
+    public async Task The_end_of_call_report_is_stored_only_after_redaction()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var callId = "call-" + Guid.NewGuid();
+
+        await SendAsync(clinic, new
+        {
+            type = "end-of-call-report", endedReason = "assistant-ended-call", durationSeconds = 183.5,
+            customer = new { number = "+447700900222" },
+            call = new { id = callId },
+            transcript = "AI: Hello. User: I'm Jo, jo@example.com, 07700 900222, DOB 01/02/1980. How much is lip filler at 14:00?",
+            analysis = new { summary = "Caller (jo@example.com) asked about lip filler prices.", structuredData = new { procedure = "lip filler", email = "jo@example.com" } },
+        });
+
+        var (call, _) = await Calls.GetAsync(clinic.Id, callId);
+        Assert.Equal("+447700900222", call!.CallerPhone); // from message.customer when call.customer is absent
+        Assert.Equal(183.5m, call.DurationSeconds);
+        Assert.Equal("AI: Hello. User: I'm Jo, [REDACTED_EMAIL], [REDACTED_PHONE], DOB [REDACTED_DOB]. How much is lip filler at 14:00?", call.Transcript);
+        Assert.Equal("Caller ([REDACTED_EMAIL]) asked about lip filler prices.", call.Summary);
+        Assert.Contains("[REDACTED_EMAIL]", call.StructuredData);
+        Assert.Contains("lip filler", call.StructuredData);
+        Assert.Equal(0, await portal.CountAsync("select count(*) from calls where transcript like '%jo@example.com%' or structured_data::text like '%jo@example.com%'"));
+    }
+
+    [Fact]
+    public async Task A_call_is_linked_to_the_appointments_booked_during_it()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var callId = "call-" + Guid.NewGuid();
+        await SendAsync(clinic, Status(callId, "in-progress"));
+        var booked = await clinic.CallToolAsync("book_appointment",
+            new { provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time = "10:00", patient_name = "Linked Caller", patient_phone = "+447700900333" },
+            callId: callId);
+
+        var (_, appointments) = await Calls.GetAsync(clinic.Id, callId);
+
+        Assert.Equal([booked.GetProperty("appointment_id").GetGuid()], appointments);
+    }
+}
