@@ -99,4 +99,31 @@ public sealed class DashboardComponentTests(ClinicPortalFactory portal)
 
         cut.WaitForAssertion(() => Assert.Contains("Today Person", cut.Find("[data-testid=today] tr.fresh").TextContent));
     }
+
+    [Fact]
+    public async Task The_calls_board_shows_a_call_on_the_line_then_its_outcome()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        await using var ctx = ComponentContext.For(portal, clinic, bus: portal.Services.GetRequiredService<ClinicEventBus>());
+        var cut = ctx.Render<Dashboard>();
+        using var client = clinic.Client();
+        var callId = "call-" + Guid.NewGuid();
+        var call = new { id = callId, customer = new { number = "+447700900987" } };
+
+        await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(client, "/api/vapi/webhook",
+            new { message = new { type = "status-update", status = "in-progress", call } });
+        cut.WaitForAssertion(() => Assert.Contains("On the line", cut.Find("[data-testid=calls]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.Contains("…987", cut.Find("[data-testid=calls]").TextContent);
+        Assert.DoesNotContain("+447700900987", cut.Markup); // the board masks callers
+
+        await clinic.CallToolAsync("book_appointment", new
+        {
+            provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time = "10:00", patient_name = "Board Caller", patient_phone = "+447700900987",
+        }, callId: callId);
+        await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(client, "/api/vapi/webhook",
+            new { message = new { type = "end-of-call-report", endedReason = "customer-ended-call", call } });
+
+        cut.WaitForAssertion(() => Assert.Contains("Booked", cut.Find("[data-testid=calls]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("On the line", cut.Find("[data-testid=calls]").TextContent);
+    }
 }

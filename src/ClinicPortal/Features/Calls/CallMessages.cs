@@ -10,7 +10,7 @@ namespace ClinicPortal.Features.Calls;
 /// status-update and end-of-call-report also move the call's row forward. Free text (transcript,
 /// summary, structured data) is redacted before it is stored, and is never logged.
 /// </summary>
-public sealed class CallMessages(ClinicDb db)
+public sealed class CallMessages(ClinicDb db, Events.CommitSignal committed)
 {
     private const string Upsert = """
         insert into calls (clinic_id, call_id, status, caller_phone, started_at, ended_at, ended_reason, duration_seconds,
@@ -61,8 +61,11 @@ public sealed class CallMessages(ClinicDb db)
                 structured = report && analysis.ValueKind == JsonValueKind.Object && analysis.TryGetProperty("structuredData", out var sd)
                     ? RedactJson(sd)?.ToJsonString() : null,
             }, tx);
+            await conn.ExecuteAsync("select emit_event('call', @payload::jsonb)",
+                new { payload = JsonSerializer.Serialize(new { call_id = callId, status }) }, tx);
         }
         await tx.CommitAsync(ct);
+        if (status is not null) committed.Signal();
     }
 
     /// <summary>Every string in the structured data, redacted; the shape stays.</summary>

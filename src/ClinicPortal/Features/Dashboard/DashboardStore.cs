@@ -14,10 +14,16 @@ public sealed record Counters(long CallsToday, long BookingsToday, long Collisio
     public string Conversion => CallsToday == 0 ? "–" : $"{Math.Min(1.0, (double)BookingsToday / CallsToday):P0}";
 }
 
+/// <summary>A call for the calls board: the caller masked to the last digits, the outcome once it ended.</summary>
+public sealed record CallSummary(string CallId, string Status, string? CallerPhone, DateTime UpdatedAt, DateTime? EndedAt, string? EndedReason, bool Booked)
+{
+    public string Caller => CallerPhone is { Length: > 4 } p ? "…" + p[^3..] : "unknown number";
+}
+
 public sealed record AuditEntry(long Id, DateTime OccurredAt, string Actor, string Action, string SubjectType, string SubjectId);
 
 public sealed record DashboardSnapshot(IReadOnlyList<TodayAppointment> Today, IReadOnlyList<ClinicEvent> Recent, Counters Counters,
-    IReadOnlyList<AuditEntry> Audit);
+    IReadOnlyList<AuditEntry> Audit, IReadOnlyList<CallSummary> Calls);
 
 /// <summary>The dashboard's reads for one clinic, in one round trip, under row-level security.</summary>
 public sealed class DashboardStore(ClinicDb db, IClock clock)
@@ -34,13 +40,19 @@ public sealed class DashboardStore(ClinicDb db, IClock clock)
          where a.starts_at >= @dayStart and a.starts_at < @dayEnd
          order by a.starts_at, pv.name;
         select id, clinic_id as ClinicId, kind, occurred_at as OccurredAt, payload::text as Payload from events
-         where kind <> 'latency' order by id desc limit 50;
+         where kind not in ('latency', 'call') order by id desc limit 50;
         select (select count(*) from (select call_id from call_messages where received_at >= @dayStart and call_id is not null
                                       union select call_id from tool_calls where created_at >= @dayStart and call_id is not null) c) as CallsToday,
                (select count(*) from events where kind = 'booking' and occurred_at >= @dayStart) as BookingsToday,
                (select count(*) from events where kind = 'collision' and occurred_at >= @dayStart) as CollisionsToday;
         select id, occurred_at as OccurredAt, actor, action, subject_type as SubjectType, subject_id as SubjectId
           from audit_log order by id desc limit 10;
+        select c.call_id as CallId, c.status, c.caller_phone as CallerPhone, c.updated_at as UpdatedAt, c.ended_at as EndedAt,
+               c.ended_reason as EndedReason,
+               exists (select 1 from tool_calls t where t.call_id = c.call_id and t.result::jsonb ->> 'status' in ('booked', 'rescheduled')) as Booked
+          from calls c
+         where (c.status <> 'ended' and c.updated_at > now() - interval '2 hours') or c.ended_at >= @dayStart
+         order by c.status = 'ended', coalesce(c.ended_at, c.updated_at) desc limit 30;
         """;
 
     public async Task<DashboardSnapshot> LoadAsync(Guid clinic, string timeZone, CancellationToken ct = default)
@@ -52,7 +64,8 @@ public sealed class DashboardStore(ClinicDb db, IClock clock)
         var recent = (await grid.ReadAsync<EventRow>()).Select(ToEvent).ToList();
         var counters = await grid.ReadSingleAsync<Counters>();
         var audit = (await grid.ReadAsync<AuditEntry>()).ToList();
-        return new DashboardSnapshot(today, recent, counters, audit);
+        var calls = (await grid.ReadAsync<CallSummary>()).ToList();
+        return new DashboardSnapshot(today, recent, counters, audit, calls);
     }
 
     /// <summary>Midnight to midnight in the clinic's zone, as UTC instants.</summary>
