@@ -41,20 +41,20 @@ public sealed partial class StaffSession(HttpClient client) : IDisposable
     }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
-    private static partial Regex Token();
+    internal static partial Regex Token();
 
     public void Dispose() => client.Dispose();
 }
 
 /// <summary>Signs in with cookies handled by hand, for clients that need the cookie as a header (WebSockets).</summary>
-public static partial class SignInCookie
+public static class SignInCookie
 {
     public static async Task<string> GetAsync(ClinicPortalFactory portal, string email, string password = StaffSession.Password)
     {
         using var client = portal.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
         var page = await client.GetAsync("/sign-in");
         var antiforgery = Cookies(page);
-        var token = Token().Match(await page.Content.ReadAsStringAsync()).Groups[1].Value;
+        var token = StaffSession.Token().Match(await page.Content.ReadAsStringAsync()).Groups[1].Value;
         var post = new HttpRequestMessage(HttpMethod.Post, "/account/sign-in")
         {
             Content = new FormUrlEncodedContent(new Dictionary<string, string>
@@ -69,7 +69,4 @@ public static partial class SignInCookie
 
     private static string Cookies(HttpResponseMessage r) =>
         string.Join("; ", r.Headers.TryGetValues("Set-Cookie", out var v) ? v.Select(c => c.Split(';')[0]) : []);
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
-    private static partial Regex Token();
 }

@@ -46,8 +46,7 @@ public static class AccountEndpoints
         var clinics = await accounts.MembershipsAsync(user.UserId(), http.RequestAborted);
         var chosen = clinics.FirstOrDefault(c => c.Slug == slug);
         if (chosen is null) return TypedResults.LocalRedirect("/not-allowed");
-        var person = new StaffUser(user.UserId(), user.FindFirst(System.Security.Claims.ClaimTypes.Email)!.Value, user.Identity!.Name!);
-        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, StaffClaims.Create(person, chosen));
+        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, StaffClaims.Create(user.Person(), chosen));
         return TypedResults.LocalRedirect("/");
     }
 

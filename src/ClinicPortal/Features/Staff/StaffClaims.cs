@@ -27,6 +27,9 @@ public static class StaffClaims
         new Claim(ClaimTypes.Role, clinic.Role),
     ], CookieAuthenticationDefaults.AuthenticationScheme));
 
+    /// <summary>The signed-in person, as the cookie names them (to re-issue it for another clinic or new settings).</summary>
+    public static StaffUser Person(this ClaimsPrincipal p) => new(p.UserId(), p.FindFirstValue(ClaimTypes.Email)!, p.Identity!.Name!);
+
     public static Guid UserId(this ClaimsPrincipal p) => Guid.Parse(p.FindFirstValue(ClaimTypes.NameIdentifier)!);
     public static Guid Clinic(this ClaimsPrincipal p) => Guid.Parse(p.FindFirstValue(ClinicId)!);
     public static string ClinicTimeZone(this ClaimsPrincipal p) => p.FindFirstValue(TimeZone)!;

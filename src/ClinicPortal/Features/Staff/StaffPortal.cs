@@ -89,8 +89,7 @@ public static class StaffPortal
         }
         else if (current.TimeZone != user.ClinicTimeZone() || current.Name != user.FindFirst(StaffClaims.ClinicName)?.Value)
         {
-            var person = new StaffUser(user.UserId(), user.FindFirst(System.Security.Claims.ClaimTypes.Email)!.Value, user.Identity!.Name!);
-            context.ReplacePrincipal(StaffClaims.Create(person, current));
+            context.ReplacePrincipal(StaffClaims.Create(user.Person(), current));
             context.ShouldRenew = true;
         }
     }

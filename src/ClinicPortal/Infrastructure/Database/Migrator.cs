@@ -16,6 +16,8 @@ public static class Migrator
 
     public static string MigrationsDirectory => Path.Combine(AppContext.BaseDirectory, "db", "migrations");
 
+    private static readonly Lazy<IReadOnlyList<string>> ShippedNames = new(() => Files().Select(f => f.Name).ToList());
+
     public static IReadOnlyList<(string Name, string Checksum, string Sql)> Files(string? directory = null) =>
         Directory.GetFiles(directory ?? MigrationsDirectory, "*.sql")
             .Select(f => (Name: Path.GetFileName(f), Sql: File.ReadAllText(f)))
@@ -68,7 +70,7 @@ public static class Migrator
     public static async Task<IReadOnlyList<string>> PendingAsync(NpgsqlConnection conn)
     {
         var applied = (await conn.QueryAsync<string>("select name from schema_migrations")).ToHashSet();
-        return Files().Select(f => f.Name).Where(n => !applied.Contains(n)).ToList();
+        return ShippedNames.Value.Where(n => !applied.Contains(n)).ToList();
     }
 
     private static string Checksum(string sql) =>
