@@ -4,6 +4,7 @@ using ClinicPortal.Features.Calls;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Health;
 using ClinicPortal.Features.Latency;
+using ClinicPortal.Features.Messages;
 using ClinicPortal.Features.Procedures;
 using ClinicPortal.Features.Webhooks;
 using NodaTime;
@@ -29,6 +30,7 @@ public static class FeatureRegistration
         s.AddSingleton<Privacy.AppointmentNotes>();
         s.AddSingleton<CallMessages>();
         s.AddSingleton<CallStore>();
+        s.AddMessaging(builder.Configuration);
         s.AddSingleton<ITool, CheckAvailabilityTool>();
         s.AddSingleton<ITool, BookAppointmentTool>();
         s.AddSingleton<ITool, CancelAppointmentTool>();
@@ -51,6 +53,7 @@ public static class FeatureRegistration
     {
         WebhookLatency.UseWebhookTiming(app);
         app.MapVapiEndpoints();
+        app.MapTwilioEndpoints();
         app.MapHealthEndpoints();
         return app;
     }

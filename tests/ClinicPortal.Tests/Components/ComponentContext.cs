@@ -34,6 +34,7 @@ public static class ComponentContext
         s.AddSingleton<ClinicPortal.Features.Latency.LatencyStore>();
         s.AddSingleton<AppointmentStore>();
         s.AddSingleton<Booker>();
+        s.AddSingleton(new ClinicPortal.Features.Messages.SmsTexts(new ConfigurationBuilder().Build()));
         s.AddSingleton(new ClinicPortal.Features.Privacy.NoteProtector(new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Notes:Keys:test1"] = TestDatabase.NotesKey }).Build()));
         s.AddSingleton<ClinicPortal.Features.Privacy.AppointmentNotes>();

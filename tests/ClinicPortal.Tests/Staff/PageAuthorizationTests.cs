@@ -10,13 +10,26 @@ namespace ClinicPortal.Tests.Staff;
 [Collection(PortalCollection.Name)]
 public sealed class PageAuthorizationTests(ClinicPortalFactory portal)
 {
-    /// <summary>Every routable page of the portal, found by reflection so a new page cannot be forgotten here.</summary>
+    /// <summary>The pages anyone may open: sign-in, and what text messages link to (read-only, nothing about any patient).</summary>
+    private static readonly string[] PublicPages = ["/sign-in", "/i/{ClinicSlug}", "/i/{ClinicSlug}/{ProcedureId:guid}", "/c/{Token}"];
+
+    private static IEnumerable<(Type Type, string Route)> Routes() => typeof(Program).Assembly.GetTypes()
+        .SelectMany(t => t.GetCustomAttributes<RouteAttribute>().Select(r => (t, r.Template)));
+
+    /// <summary>Every staff page of the portal, found by reflection so a new page cannot be forgotten here.</summary>
     public static TheoryData<string> Pages()
     {
         var data = new TheoryData<string>();
-        foreach (var route in typeof(Program).Assembly.GetTypes().SelectMany(t => t.GetCustomAttributes<RouteAttribute>()).Select(r => r.Template))
-            data.Add(route);
+        foreach (var (_, route) in Routes().Where(r => r.Route == "/sign-in" || !PublicPages.Contains(r.Route))) data.Add(route);
         return data;
+    }
+
+    [Fact]
+    public void Only_the_listed_public_pages_let_anyone_in()
+    {
+        var anonymous = Routes().Where(r => r.Type.GetCustomAttribute<AllowAnonymousAttribute>() is not null).Select(r => r.Route).Order();
+        Assert.Equal(PublicPages.Order(), anonymous);
+        Assert.All(Routes().Where(r => !PublicPages.Contains(r.Route)), r => Assert.NotNull(r.Type.GetCustomAttribute<AuthorizeAttribute>()));
     }
 
     [Theory]

@@ -4,6 +4,7 @@ using System.Text.Json;
 using ClinicPortal.Features.Clinics;
 using ClinicPortal.Features.Demo;
 using ClinicPortal.Infrastructure.Database;
+using ClinicPortal.LoadTest;
 using Dapper;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -22,7 +23,14 @@ public sealed class ClinicPortalFactory : WebApplicationFactory<Program>, IAsync
 {
     public EmbeddedPostgres Database { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Database = await TestDatabase.GetAsync();
+    /// <summary>Twilio on loopback, shared by every portal the tests start (they share one outbox).</summary>
+    public FakeTwilio Twilio { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Database = await TestDatabase.GetAsync();
+        Twilio = await TestDatabase.TwilioAsync();
+    }
 
     Task IAsyncLifetime.DisposeAsync() => Task.CompletedTask;
 
@@ -33,6 +41,7 @@ public sealed class ClinicPortalFactory : WebApplicationFactory<Program>, IAsync
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Notes:Keys:test1", TestDatabase.NotesKey);
         builder.UseSetting("Notes:CurrentKey", "test1");
+        foreach (var (key, value) in TestDatabase.TwilioSettings(Twilio)) builder.UseSetting(key, value);
     }
 
     /// <summary>A fresh clinic of its own for a test: two providers open 07:00-20:00 every day.</summary>
@@ -116,8 +125,32 @@ public sealed record TestClinic(ClinicPortalFactory Factory, Guid Id, string Slu
         CallToolAsync("book_appointment", new { provider, date, time, procedure, patient_name = "Pat Test", patient_phone = phone }, toolCallId,
             client: client);
 
+    /// <summary>Posts one Vapi server message (status update, end-of-call report, ...).</summary>
+    public async Task SendMessageAsync(object message)
+    {
+        using var client = Client();
+        (await client.PostAsJsonAsync("/api/vapi/webhook", new { message })).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Vapi's end-of-call report for a call from this number (null: the number was withheld).</summary>
+    public Task EndCallAsync(string callId, string? callerPhone, object? structuredData = null) => SendMessageAsync(new
+    {
+        type = "end-of-call-report", endedReason = "customer-ended-call", durationSeconds = 95.0,
+        call = new { id = callId, customer = callerPhone is null ? null : new { number = callerPhone } },
+        transcript = "AI: Riverside clinic, how can I help? User: How much is it? AI: Let me check.",
+        analysis = new { summary = "Caller asked about prices and did not book.", structuredData },
+    });
+
     public Task<long> CountAsync(string table, string where = "true") =>
         Factory.CountAsync($"select count(*) from {table} where clinic_id = @Id and {where}", new { Id });
+}
+
+public static class Phones
+{
+    private static int _next = Random.Shared.Next(100_000);
+
+    /// <summary>A UK mobile number of the reserved drama range no other test uses in this run.</summary>
+    public static string Unique() => "+4477009" + (Interlocked.Increment(ref _next) % 100_000).ToString("D5");
 }
 
 public static class Dates

@@ -26,7 +26,7 @@ public sealed class PortalProcess : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
-    public static async Task<PortalProcess> StartAsync(EmbeddedPostgres db)
+    public static async Task<PortalProcess> StartAsync(EmbeddedPostgres db, IReadOnlyDictionary<string, string>? settings = null)
     {
         var (binary, contentRoot) = Locate();
         var url = $"http://127.0.0.1:{FreePort()}";
@@ -44,6 +44,8 @@ public sealed class PortalProcess : IAsyncDisposable
                 ["Notes__CurrentKey"] = "test1",
             },
         };
+        foreach (var (key, value) in TestDatabase.TwilioSettings(await TestDatabase.TwilioAsync()).Concat(settings ?? new Dictionary<string, string>()))
+            psi.Environment[key.Replace(":", "__")] = value;
         var portal = new PortalProcess(Process.Start(psi)!, url);
         using var http = new HttpClient();
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -62,6 +64,13 @@ public sealed class PortalProcess : IAsyncDisposable
     }
 
     public string Output { get { lock (_output) return _output.ToString(); } }
+
+    /// <summary>Ends the process at once, as a crash would: no shutdown, nothing flushed.</summary>
+    public async Task CrashAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -30,7 +30,7 @@ public abstract record BookingOutcome
 /// database cannot know (clock, hours, time off, daylight saving), then one call to book_appointment,
 /// whose exclusion constraint decides conflicts. Alternatives are computed only after a conflict.
 /// </summary>
-public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed, Privacy.NoteProtector notes)
+public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed, Privacy.NoteProtector notes, Messages.SmsTexts texts)
 {
     public async Task<BookingOutcome> BookAsync(Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers = null, CancellationToken ct = default)
     {
@@ -45,6 +45,8 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed, Pr
         if (slot is null) return new BookingOutcome.Invalid(invalid!);
 
         var id = Guid.CreateVersion7();
+        // A voice booking stays pending until the patient opens the link in this text (staff bookings are confirmed).
+        var confirmation = who.Source == "voice" ? texts.Confirmation(c.Clinic, provider.Name, slot.Starts) : null;
         // Medical free text: redacted, then encrypted for this clinic and appointment only (dropped when no key is configured).
         var note = r.Notes is { Length: > 0 } text && notes.CanProtect ? notes.Protect(Privacy.PiiRedactor.Redact(text), clinic, id) : null;
         var detail = new { provider = provider.Slug, provider_name = provider.Name, procedure = c.Procedure?.Name, source = who.Source, call_id = who.CallId,
@@ -52,7 +54,8 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed, Pr
         var placeholder = ToolJson.Serialize(new { status = "conflict", provider = provider.Slug, requested_starts_at = ClinicTime.Format(slot.Starts, c.Clinic.Zone) });
         BookingOutcome.Booked Booked(string code, string? result) => new(id, code, provider, c.Procedure?.Name, slot, c.Clinic, result);
         var (outcome, stored, code) = await BookingStore.BookAsync(conn, clinic, who.ToolCallId, who.CallId,
-            code => new NewAppointment(id, code, provider, c.Procedure?.Id, slot, r.PatientName.Trim(), phone, who.Source, who.Actor, detail, note),
+            code => new NewAppointment(id, code, provider, c.Procedure?.Id, slot, r.PatientName.Trim(), phone, who.Source, who.Actor, detail, note,
+                confirmation),
             a => answers?.Booked(Booked(a.Code, null)) ?? "", placeholder);
         if (outcome == "replay") return new BookingOutcome.Replay(stored);
         committed.Signal();

@@ -7,9 +7,13 @@ namespace ClinicPortal.Features.Booking;
 
 public sealed record NewAppointment(
     Guid Id, string Code, ProviderRef Provider, Guid? ProcedureId, RequestedSlot Slot,
-    string PatientName, string PatientPhone, string Source, string Actor, object Detail, byte[]? Notes = null);
+    string PatientName, string PatientPhone, string Source, string Actor, object Detail, byte[]? Notes = null, string? ConfirmationSms = null);
 
-/// <summary>Calls the booking and reschedule functions (db/migrations/0004_booking.sql), one round trip each.</summary>
+/// <summary>
+/// Calls the booking and reschedule functions (db/migrations/0004_booking.sql), one round trip each. A voice
+/// booking's confirmation text is queued in the same implicit transaction (0008_messages.sql): only when
+/// the appointment row with this attempt's id exists, which is exactly when this attempt booked.
+/// </summary>
 public static class BookingStore
 {
     private const int Attempts = 3;
@@ -18,6 +22,8 @@ public static class BookingStore
         select outcome, result from book_appointment(
             @toolCallId, @callId, @Actor, @Source::appointment_source, @Id, @Code, @providerId, @ProcedureId,
             @starts, @ends, @blocked, @PatientName, @PatientPhone, @Notes, @detail::jsonb, @bookedResult, @conflictResult);
+        select queue_sms('confirmation', 'confirmation:' || @Id::text, @PatientPhone, @ConfirmationSms, @callId, @Id, @Actor)
+          from appointments where clinic_id = @clinic and id = @Id and @ConfirmationSms::text is not null;
         """;
 
     private const string RescheduleSql = """
@@ -43,9 +49,10 @@ public static class BookingStore
                     clinic, toolCallId, callId, a.Actor, a.Source, a.Id, a.Code, providerId = a.Provider.Id, a.ProcedureId,
                     starts = a.Slot.Starts.ToDateTimeUtc(), ends = a.Slot.Ends.ToDateTimeUtc(), blocked = a.Slot.BlockedUntil.ToDateTimeUtc(),
                     a.PatientName, a.PatientPhone, a.Notes, detail = System.Text.Json.JsonSerializer.Serialize(a.Detail),
-                    bookedResult = bookedResult(a), conflictResult,
+                    bookedResult = bookedResult(a), conflictResult, a.ConfirmationSms,
                 });
                 var (outcome, result) = await grid.ReadSingleAsync<(string, string)>();
+                await grid.ReadAsync<Guid?>(); // the confirmation text, queued in the same implicit transaction when booked
                 return (outcome, result, a.Code);
             }
             catch (PostgresException e) when (attempt < Attempts && IsRetryable(e)) { }

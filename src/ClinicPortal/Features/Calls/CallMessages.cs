@@ -8,9 +8,10 @@ namespace ClinicPortal.Features.Calls;
 /// <summary>
 /// Records Vapi's non-tool messages. Every one leaves a line in call_messages (type, status, no payload);
 /// status-update and end-of-call-report also move the call's row forward. Free text (transcript,
-/// summary, structured data) is redacted before it is stored, and is never logged.
+/// summary, structured data) is redacted before it is stored, and is never logged. An end-of-call report
+/// without a booking queues the follow-up text in the same transaction (<see cref="Messages.FollowUps"/>).
 /// </summary>
-public sealed class CallMessages(ClinicDb db, Events.CommitSignal committed)
+public sealed class CallMessages(ClinicDb db, Events.CommitSignal committed, Messages.FollowUps followUps)
 {
     private const string Upsert = """
         insert into calls (clinic_id, call_id, status, caller_phone, started_at, ended_at, ended_reason, duration_seconds,
@@ -63,6 +64,8 @@ public sealed class CallMessages(ClinicDb db, Events.CommitSignal committed)
             }, tx);
             await conn.ExecuteAsync("select emit_event('call', @payload::jsonb)",
                 new { payload = JsonSerializer.Serialize(new { call_id = callId, status }) }, tx);
+            // The hand-off text, if one is due, is written with the call's end (transactional outbox).
+            if (report) await followUps.QueueAsync(conn, tx, clinic, callId);
         }
         await tx.CommitAsync(ct);
         if (status is not null) committed.Signal();

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Options;
+
+namespace ClinicPortal.Features.Messages;
+
+public static class MessagingRegistration
+{
+    /// <summary>The outbox and its dispatcher, Twilio's client and callbacks, the staff view, the public pages' stores.</summary>
+    public static IServiceCollection AddMessaging(this IServiceCollection s, IConfiguration config)
+    {
+        s.AddOptions<TwilioOptions>().Bind(config.GetSection("Twilio"));
+        s.AddOptions<SmsOptions>().Bind(config.GetSection("Sms"));
+        s.AddHttpClient<TwilioClient>((sp, http) => TwilioClient.Configure(http, sp.GetRequiredService<IOptions<TwilioOptions>>().Value));
+        s.AddSingleton<SmsTexts>();
+        s.AddSingleton<FollowUps>();
+        s.AddSingleton<SmsDispatcher>();
+        s.AddHostedService(sp => sp.GetRequiredService<SmsDispatcher>());
+        s.AddSingleton<MessageStore>();
+        s.AddSingleton<Procedures.PublicProcedureStore>();
+        s.AddSingleton<Appointments.AppointmentConfirmations>();
+        return s;
+    }
+}

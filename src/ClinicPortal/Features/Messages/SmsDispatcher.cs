@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using ClinicPortal.Features.Events;
+using ClinicPortal.Infrastructure.Database;
+using Dapper;
+using Microsoft.Extensions.Options;
+
+namespace ClinicPortal.Features.Messages;
+
+/// <summary>Dispatcher settings (section "Sms").</summary>
+public sealed class SmsOptions
+{
+    /// <summary>Attempts before a transient failure becomes a failure staff see.</summary>
+    public int MaxAttempts { get; set; } = 5;
+    /// <summary>The first retry waits this long; each later one twice as long (with jitter), at most 5 minutes.</summary>
+    public double RetryBaseSeconds { get; set; } = 2;
+    /// <summary>
+    /// How long a claimed message belongs to its sender; after that another instance reconciles and retries.
+    /// Must exceed twice Twilio:TimeoutSeconds, or nothing is ever sent (checked at start).
+    /// </summary>
+    public int LeaseSeconds { get; set; } = 60;
+    public int Concurrency { get; set; } = 8;
+    public int BatchSize { get; set; } = 32;
+    /// <summary>The longest sleep between looks at the outbox when nothing signals (messages of other instances, retries).</summary>
+    public double PollSeconds { get; set; } = 1;
+}
+
+/// <summary>
+/// Sends the outbox. Woken at once by a commit on this instance (the call's end), otherwise when the
+/// next retry falls due or every PollSeconds. Each message is claimed with a lease and an attempt
+/// number; its outcome is recorded only if that attempt still holds it. A message whose earlier attempt
+/// may have reached Twilio is looked up there by its ref before any new send (see 0008_messages.sql).
+/// </summary>
+public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceScopeFactory scopes, IOptions<TwilioOptions> twilio,
+    IOptions<SmsOptions> options, SmsTexts texts, TimeProvider time, ILogger<SmsDispatcher> log) : BackgroundService
+{
+    private SmsOptions O => options.Value;
+
+    public sealed class Claimed
+    {
+        public Guid ClinicId { get; init; }
+        public Guid Id { get; init; }
+        public string ToPhone { get; init; } = "";
+        public string Body { get; init; } = "";
+        public string Ref { get; init; } = "";
+        public int Attempts { get; init; }
+        public bool OptedOut { get; init; }
+    }
+
+    /// <summary>What one attempt came to: the message's new status and what to record with it.</summary>
+    private sealed record Outcome(string Status, string? Sid = null, string? TwilioStatus = null, int? Code = null, string? Error = null,
+        DateTime? RetryAt = null, bool OptOut = false);
+
+    protected override async Task ExecuteAsync(CancellationToken stop)
+    {
+        if (O.LeaseSeconds <= twilio.Value.TimeoutSeconds * 2)
+            throw new InvalidOperationException($"Sms:LeaseSeconds ({O.LeaseSeconds}) must exceed twice Twilio:TimeoutSeconds ({twilio.Value.TimeoutSeconds}).");
+        var wake = committed.Subscribe();
+        while (!stop.IsCancellationRequested)
+        {
+            var handled = 0;
+            TimeSpan sleep;
+            try
+            {
+                handled = await DispatchDueAsync(stop);
+                sleep = await UntilNextDueAsync(stop);
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested)
+            {
+                log.LogWarning(e, "Text message dispatch failed; trying again shortly");
+                sleep = TimeSpan.FromSeconds(O.PollSeconds);
+            }
+            if (handled >= O.BatchSize) continue; // more are waiting
+            if (sleep <= TimeSpan.Zero) continue;
+            using var nap = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            nap.CancelAfter(sleep);
+            try
+            {
+                await wake.WaitToReadAsync(nap.Token);
+                wake.TryRead(out _);
+            }
+            catch (OperationCanceledException) when (!stop.IsCancellationRequested) { }
+        }
+    }
+
+    /// <summary>Claims and handles one batch of due messages; returns how many were claimed.</summary>
+    public async Task<int> DispatchDueAsync(CancellationToken ct)
+    {
+        List<Claimed> claimed;
+        await using (var conn = await db.OpenAsync(ct))
+            claimed = (await conn.QueryAsync<Claimed>(
+                "select clinic_id as ClinicId, id, to_phone as ToPhone, body, ref, attempts, opted_out as OptedOut from sms_claim(@limit, @lease)",
+                new { limit = O.BatchSize, lease = O.LeaseSeconds })).ToList();
+        if (claimed.Count == 0) return 0;
+        var leaseTaken = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = O.Concurrency, CancellationToken = ct },
+            async (m, token) => await HandleAsync(m, leaseTaken, token));
+        return claimed.Count;
+    }
+
+    private async Task<TimeSpan> UntilNextDueAsync(CancellationToken ct)
+    {
+        await using var conn = await db.OpenAsync(ct);
+        var next = await conn.ExecuteScalarAsync<DateTime?>("select sms_next_due()");
+        var poll = TimeSpan.FromSeconds(O.PollSeconds);
+        if (next is null) return poll;
+        var wait = next.Value.ToUniversalTime() - time.GetUtcNow().UtcDateTime;
+        return wait < poll ? wait : poll;
+    }
+
+    private async Task HandleAsync(Claimed m, Stopwatch leaseTaken, CancellationToken ct)
+    {
+        try
+        {
+            // A send must finish well inside the lease, or another instance could reclaim the message mid-send.
+            // (Up to two requests per attempt: the look-up of an earlier attempt, then the send.)
+            var latestStart = TimeSpan.FromSeconds(O.LeaseSeconds - twilio.Value.TimeoutSeconds * 2);
+            if (leaseTaken.Elapsed > latestStart) return; // left to expire: the next claim reconciles first
+
+            var outcome = m.OptedOut ? new Outcome("opted_out", Error: "The number opted out (STOP) before this was sent.")
+                : !twilio.Value.Configured ? new Outcome("not_sent", Error: "Twilio is not configured (Twilio:AccountSid, Twilio:AuthToken, Twilio:FromNumber).")
+                : await SendAsync(m, ct);
+            await RecordAsync(m, outcome, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            // Nothing recorded: the lease runs out and the message is reconciled and retried.
+            log.LogWarning(e, "Text message {MessageId} could not be handled; it is retried after its lease", m.Id);
+        }
+    }
+
+    private async Task<Outcome> SendAsync(Claimed m, CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        var client = scope.ServiceProvider.GetRequiredService<TwilioClient>();
+        if (m.Attempts > 1)
+        {
+            // An earlier attempt may have been accepted without our hearing of it: ask Twilio first.
+            try
+            {
+                if (await client.FindAsync(m.ToPhone, m.Ref, ct) is { } earlier) return new Outcome("sent", earlier.Sid, earlier.Status);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                return RetryOrGiveUp(m, null, "Could not check Twilio for an earlier attempt: " + e.Message);
+            }
+            if (m.Attempts > O.MaxAttempts) return new Outcome("failed", Error: $"Gave up after {O.MaxAttempts} attempts.");
+        }
+        var callback = $"{texts.PublicBaseUrl}/api/twilio/status?c={m.ClinicId}&m={m.Id}";
+        return await client.SendAsync(m.ToPhone, m.Body, callback, ct) switch
+        {
+            TwilioSend.Accepted a => new Outcome("sent", a.Sid, a.Status),
+            TwilioSend.Refused { Code: 21610 } r => new Outcome("failed", Code: r.Code, Error: r.Message, OptOut: true),
+            TwilioSend.Refused { Transient: true } r => RetryOrGiveUp(m, r.Code, r.Message),
+            TwilioSend.Refused r => new Outcome("failed", Code: r.Code, Error: r.Message),
+            TwilioSend.NoAnswer n => RetryOrGiveUp(m, null, n.Reason),
+            _ => throw new InvalidOperationException("unknown Twilio answer"),
+        };
+    }
+
+    private Outcome RetryOrGiveUp(Claimed m, int? code, string error)
+    {
+        if (m.Attempts >= O.MaxAttempts) return new Outcome("failed", Code: code, Error: $"{error} (gave up after {O.MaxAttempts} attempts)");
+        var seconds = Math.Min(300, O.RetryBaseSeconds * Math.Pow(2, m.Attempts - 1)) * (0.8 + 0.4 * Random.Shared.NextDouble());
+        return new Outcome("queued", Code: code, Error: error, RetryAt: time.GetUtcNow().UtcDateTime.AddSeconds(seconds));
+    }
+
+    /// <summary>Records the attempt's outcome if this attempt still holds the message (record_sms_attempt, 0008_messages.sql).</summary>
+    private async Task RecordAsync(Claimed m, Outcome o, CancellationToken ct)
+    {
+        await using var conn = await db.OpenAsync(ct);
+        await conn.ExecuteAsync(ClinicDb.SetClinic +
+            "select record_sms_attempt(@id, @attempts, @Status, @Sid, @TwilioStatus, @Code, @Error, @RetryAt, @OptOut);", new
+        {
+            clinic = m.ClinicId, id = m.Id, attempts = m.Attempts, o.Status, o.Sid, o.TwilioStatus, o.Code, o.Error, o.RetryAt, o.OptOut,
+        });
+        committed.Signal();
+        if (o.Status is "failed") log.LogWarning("Text message {MessageId} failed: {Code} {Error}", m.Id, o.Code, o.Error);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using ClinicPortal.Tests.Support;
+using Dapper;
+
+namespace ClinicPortal.Tests.Messages;
+
+/// <summary>A voice booking stays pending until the patient opens the link texted to them.</summary>
+[Collection(PortalCollection.Name)]
+public sealed partial class ConfirmationLinkTests(ClinicPortalFactory portal)
+{
+    private async Task<(TestClinic Clinic, Guid Appointment, string Link)> VoiceBookingAsync()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var phone = Phones.Unique();
+        var booked = await clinic.BookAsync("dr-b", Dates.Upcoming(DayOfWeek.Wednesday), "15:30", phone: phone);
+        var text = Assert.Single(await portal.Twilio.WaitForAsync(phone));
+        var link = Link().Match(text.Body);
+        Assert.True(link.Success, text.Body);
+        return (clinic, booked.GetProperty("appointment_id").GetGuid(), link.Groups[1].Value);
+    }
+
+    private async Task<string> StatusAsync(Guid appointment)
+    {
+        await using var conn = portal.Superuser();
+        return await conn.ExecuteScalarAsync<string>("select status::text from appointments where id = @appointment", new { appointment }) ?? "";
+    }
+
+    [Fact]
+    public async Task Opening_the_link_confirms_the_pending_appointment_once_and_says_so()
+    {
+        var (clinic, appointment, path) = await VoiceBookingAsync();
+        Assert.Equal("pending", await StatusAsync(appointment));
+        using var browser = portal.CreateClient();
+
+        var first = await browser.GetAsync(path);
+        var again = await browser.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var page = await first.Content.ReadAsStringAsync();
+        Assert.Contains("Your appointment is confirmed", page);
+        Assert.Contains("with Dr Bo B on Wednesday", page);
+        Assert.Equal("confirmed", await StatusAsync(appointment));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Contains("already confirmed", await again.Content.ReadAsStringAsync());
+        Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'appointment.confirmed' and actor = 'patient:sms-link'"));
+        Assert.Equal(1, await clinic.CountAsync("events", "kind = 'status' and payload ->> 'status' = 'confirmed'"));
+    }
+
+    [Fact]
+    public async Task A_tampered_link_is_not_valid_and_confirms_nothing()
+    {
+        var (_, appointment, path) = await VoiceBookingAsync();
+        var tampered = path[..^1] + (path[^1] == 'A' ? 'B' : 'A');
+        using var browser = portal.CreateClient();
+
+        var response = await browser.GetAsync(tampered);
+        var garbage = await browser.GetAsync("/c/not-a-token");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("This link is not valid", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, garbage.StatusCode);
+        Assert.Equal("pending", await StatusAsync(appointment));
+    }
+
+    [Fact]
+    public async Task An_expired_link_confirms_nothing_and_tells_the_patient_to_call()
+    {
+        var (clinic, appointment, path) = await VoiceBookingAsync();
+        await using (var conn = portal.Superuser())
+            await conn.ExecuteAsync("update confirmation_tokens set expires_at = now() - interval '1 minute' where appointment_id = @appointment", new { appointment });
+        using var browser = portal.CreateClient();
+
+        var response = await browser.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
+        var page = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains("This link has expired", page);
+        Assert.Contains("+442079460999", page);
+        Assert.Equal("pending", await StatusAsync(appointment));
+        Assert.Equal(0, await clinic.CountAsync("audit_log", "action = 'appointment.confirmed'"));
+    }
+
+    [Fact]
+    public async Task The_link_of_a_cancelled_appointment_does_not_bring_it_back()
+    {
+        var (clinic, appointment, path) = await VoiceBookingAsync();
+        await using (var conn = portal.Superuser())
+            await conn.ExecuteAsync("update appointments set status = 'cancelled' where id = @appointment", new { appointment });
+        using var browser = portal.CreateClient();
+
+        var response = await browser.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
+        Assert.Contains("was cancelled", await response.Content.ReadAsStringAsync());
+        Assert.Equal("cancelled", await StatusAsync(appointment));
+        _ = clinic;
+    }
+
+    [Fact]
+    public async Task Staff_bookings_are_confirmed_at_once_and_get_no_text()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var booker = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<ClinicPortal.Features.Booking.Booker>(portal.Services);
+        var outcome = await booker.BookAsync(clinic.Id, new ClinicPortal.Features.Booking.BookingRequest("dr-a",
+            NodaTime.LocalDate.FromDateTime(DateTime.Parse(Dates.Upcoming(DayOfWeek.Thursday))), new NodaTime.LocalTime(9, 0), null, "Walk In", Phones.Unique()),
+            new ClinicPortal.Features.Booking.Requester("staff:test", "staff"));
+
+        Assert.IsType<ClinicPortal.Features.Booking.BookingOutcome.Booked>(outcome);
+        Assert.Equal(0, await clinic.CountAsync("sms_messages"));
+        Assert.Equal(1, await clinic.CountAsync("appointments", "status = 'confirmed'"));
+    }
+
+    [GeneratedRegex(@"https?://[^/\s]+(/c/[A-Za-z0-9_-]{22})\b")]
+    private static partial Regex Link();
+}

@@ -1,0 +1,154 @@
+using System.Net;
+using ClinicPortal.Features.Messages;
+using ClinicPortal.LoadTest;
+using ClinicPortal.Tests.Support;
+using Dapper;
+
+namespace ClinicPortal.Tests.Messages;
+
+/// <summary>Twilio's callbacks: signed or refused; delivery statuses; STOP and START.</summary>
+[Collection(PortalCollection.Name)]
+public sealed class TwilioCallbackTests(ClinicPortalFactory portal)
+{
+    [Fact]
+    public void The_signature_matches_twilios_published_example()
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["CallSid"] = "CA1234567890ABCDE", ["Caller"] = "+14158675309", ["Digits"] = "1234", ["From"] = "+14158675309", ["To"] = "+18005551212",
+        };
+        const string url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+
+        Assert.Equal("RSOYDt4T1cUTdK1PDd93/VVr8B8=", TwilioSignature.Compute("12345", url, form));
+        Assert.True(TwilioSignature.IsValid("12345", url, form.Reverse(), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        Assert.False(TwilioSignature.IsValid("12345", url, form.Append(KeyValuePair.Create("Extra", "1")), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        Assert.False(TwilioSignature.IsValid("12345", url.Replace("bar=2", "bar=3"), form, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        Assert.False(TwilioSignature.IsValid("54321", url, form, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        Assert.False(TwilioSignature.IsValid("12345", url, form, null));
+    }
+
+    /// <summary>Posts a callback as Twilio would: form-encoded, signed with the auth token over the full URL (unless told otherwise).</summary>
+    private async Task<HttpResponseMessage> PostAsync(string pathAndQuery, Dictionary<string, string> form, string? signature = null)
+    {
+        using var client = portal.CreateClient();
+        var request = new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add("X-Twilio-Signature", signature ?? TwilioSignature.Compute(FakeTwilio.AuthToken, "http://localhost" + pathAndQuery, form));
+        return await client.SendAsync(request);
+    }
+
+    private async Task<(TestClinic Clinic, Guid Message, string Sid, string Phone)> SentFollowUpAsync()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var phone = Phones.Unique();
+        await clinic.EndCallAsync("call-" + Guid.NewGuid(), phone);
+        var text = Assert.Single(await portal.Twilio.WaitForAsync(phone));
+        await using var conn = portal.Superuser();
+        for (var i = 0; i < 100 && await conn.ExecuteScalarAsync<string>("select status from sms_messages where to_phone = @phone", new { phone }) != "sent"; i++)
+            await Task.Delay(50);
+        var id = await conn.ExecuteScalarAsync<Guid>("select id from sms_messages where to_phone = @phone", new { phone });
+        return (clinic, id, text.Sid, phone);
+    }
+
+    private async Task<(string Status, string? TwilioStatus, int? Code)> StatusAsync(Guid message)
+    {
+        await using var conn = portal.Superuser();
+        return await conn.QuerySingleAsync<(string, string?, int?)>("select status, twilio_status, error_code from sms_messages where id = @message", new { message });
+    }
+
+    [Fact]
+    public async Task A_signed_delivery_callback_marks_the_message_delivered_and_a_late_sent_does_not_undo_it()
+    {
+        var (clinic, message, sid, _) = await SentFollowUpAsync();
+        var path = $"/api/twilio/status?c={clinic.Id}&m={message}";
+
+        var delivered = await PostAsync(path, new() { ["MessageSid"] = sid, ["MessageStatus"] = "delivered", ["AccountSid"] = FakeTwilio.AccountSid });
+        var late = await PostAsync(path, new() { ["MessageSid"] = sid, ["MessageStatus"] = "sent", ["AccountSid"] = FakeTwilio.AccountSid });
+
+        Assert.Equal(HttpStatusCode.NoContent, delivered.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, late.StatusCode);
+        Assert.Equal(("delivered", "delivered", (int?)null), await StatusAsync(message));
+    }
+
+    [Fact]
+    public async Task An_undelivered_callback_keeps_twilios_error_code_for_staff()
+    {
+        var (clinic, message, sid, _) = await SentFollowUpAsync();
+
+        var response = await PostAsync($"/api/twilio/status?c={clinic.Id}&m={message}",
+            new() { ["MessageSid"] = sid, ["MessageStatus"] = "undelivered", ["ErrorCode"] = "30003" });
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(("undelivered", "undelivered", (int?)30003), await StatusAsync(message));
+    }
+
+    [Fact]
+    public async Task A_callback_with_a_bad_or_missing_signature_is_refused_and_changes_nothing()
+    {
+        var (clinic, message, sid, _) = await SentFollowUpAsync();
+        var path = $"/api/twilio/status?c={clinic.Id}&m={message}";
+        var form = new Dictionary<string, string> { ["MessageSid"] = sid, ["MessageStatus"] = "failed" };
+
+        var forged = await PostAsync(path, form, signature: TwilioSignature.Compute("not-the-token", "http://localhost" + path, form));
+        var otherUrl = await PostAsync(path, form, signature: TwilioSignature.Compute(FakeTwilio.AuthToken, "http://localhost/api/twilio/status", form));
+        using var client = portal.CreateClient();
+        var unsigned = await client.PostAsync(path, new FormUrlEncodedContent(form));
+
+        Assert.All([forged, otherUrl, unsigned], r => Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode));
+        Assert.Equal("application/problem+json", forged.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("sent", (await StatusAsync(message)).Status);
+    }
+
+    [Fact]
+    public async Task A_callback_for_another_clinics_message_finds_nothing()
+    {
+        var (_, message, sid, _) = await SentFollowUpAsync();
+        var other = await portal.CreateClinicAsync();
+
+        var response = await PostAsync($"/api/twilio/status?c={other.Id}&m={message}", new() { ["MessageSid"] = sid, ["MessageStatus"] = "failed" });
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("sent", (await StatusAsync(message)).Status);
+    }
+
+    [Fact]
+    public async Task Stop_opts_the_number_out_and_start_opts_it_back_in()
+    {
+        var (clinic, _, _, phone) = await SentFollowUpAsync();
+        var inbound = new Dictionary<string, string> { ["From"] = phone, ["To"] = FakeTwilio.FromNumber, ["Body"] = " stop ", ["MessageSid"] = "SM" + Guid.NewGuid().ToString("N") };
+
+        var stop = await PostAsync("/api/twilio/inbound", inbound);
+        Assert.Equal(HttpStatusCode.OK, stop.StatusCode);
+        Assert.Contains("<Response></Response>", await stop.Content.ReadAsStringAsync());
+        Assert.Equal(1, await clinic.CountAsync("sms_opt_outs", $"phone = '{phone}' and reason = 'stop_keyword'"));
+        Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'sms.opted_out'"));
+
+        await clinic.EndCallAsync("call-" + Guid.NewGuid(), phone); // calls again, hangs up again: no text
+        Assert.Equal(1, await clinic.CountAsync("sms_messages", $"to_phone = '{phone}' and status = 'opted_out'"));
+
+        var start = await PostAsync("/api/twilio/inbound", new(inbound) { ["Body"] = "START" });
+        Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        Assert.Equal(0, await clinic.CountAsync("sms_opt_outs", $"phone = '{phone}'"));
+        await clinic.EndCallAsync("call-" + Guid.NewGuid(), phone);
+        Assert.Equal(2, (await portal.Twilio.WaitForAsync(phone, count: 2)).Count);
+    }
+
+    [Fact]
+    public async Task A_forged_stop_opts_nobody_out()
+    {
+        var (clinic, _, _, phone) = await SentFollowUpAsync();
+        var inbound = new Dictionary<string, string> { ["From"] = phone, ["Body"] = "STOP" };
+
+        var response = await PostAsync("/api/twilio/inbound", inbound, signature: "bm90IGEgc2lnbmF0dXJl");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(0, await clinic.CountAsync("sms_opt_outs"));
+    }
+
+    [Fact]
+    public async Task A_callback_that_is_not_a_form_is_a_bad_request()
+    {
+        using var client = portal.CreateClient();
+        var response = await client.PostAsync("/api/twilio/status?c=x&m=y", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}
