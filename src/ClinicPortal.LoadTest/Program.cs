@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "smoke" => await Smoke.RunAsync(options),
     "bench" => await Bench.RunAsync(options),
     "dashboard-bench" => await DashboardBench.RunAsync(options),
+    "sms-bench" => await SmsBench.RunAsync(options),
     _ => Usage(),
 };
 
@@ -15,5 +16,6 @@ static int Usage()
     Console.Error.WriteLine("usage: smoke --url URL --secret SECRET [--callers N] [--provider SLUG] [--date YYYY-MM-DD --time HH:mm] [--db CONN]");
     Console.Error.WriteLine("       bench --url URL --secret SECRET --db-info FILE [--requests N] [--concurrency N] [--slots N]");
     Console.Error.WriteLine("       dashboard-bench --url URL [--bookings N] [--dashboards N] [--portal-pid PID]");
+    Console.Error.WriteLine("       sms-bench --portal-bin PATH --content-root DIR --data-dir DIR [--calls N] [--rate PER_SECOND]");
     return 2;
 }
