@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using ClinicPortal.Features.Calls;
 using ClinicPortal.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,12 +9,6 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
 {
     private CallStore Calls => portal.Services.GetRequiredService<CallStore>();
 
-    private static async Task SendAsync(TestClinic clinic, object message)
-    {
-        using var client = clinic.Client();
-        (await client.PostAsJsonAsync("/api/vapi/webhook", new { message })).EnsureSuccessStatusCode();
-    }
-
     private static object Status(string callId, string status) =>
         new { type = "status-update", status, call = new { id = callId, customer = new { number = "+447700900111" } } };
 
@@ -25,13 +18,13 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
         var clinic = await portal.CreateClinicAsync();
         var callId = "call-" + Guid.NewGuid();
 
-        await SendAsync(clinic, Status(callId, "ringing"));
-        await SendAsync(clinic, Status(callId, "in-progress"));
-        await SendAsync(clinic, Status(callId, "in-progress")); // repeated
+        await clinic.SendMessageAsync(Status(callId, "ringing"));
+        await clinic.SendMessageAsync(Status(callId, "in-progress"));
+        await clinic.SendMessageAsync(Status(callId, "in-progress")); // repeated
         Assert.Equal("in-progress", (await Calls.GetAsync(clinic.Id, callId)).Call!.Status);
-        await SendAsync(clinic, new { type = "end-of-call-report", endedReason = "customer-ended-call", call = new { id = callId } });
-        await SendAsync(clinic, Status(callId, "in-progress")); // late
-        await SendAsync(clinic, Status(callId, "queued"));      // very late
+        await clinic.SendMessageAsync(new { type = "end-of-call-report", endedReason = "customer-ended-call", call = new { id = callId } });
+        await clinic.SendMessageAsync(Status(callId, "in-progress")); // late
+        await clinic.SendMessageAsync(Status(callId, "queued"));      // very late
 
         var (call, _) = await Calls.GetAsync(clinic.Id, callId);
         Assert.Equal("ended", call!.Status);
@@ -46,7 +39,7 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
         var clinic = await portal.CreateClinicAsync();
         var callId = "call-" + Guid.NewGuid();
 
-        await SendAsync(clinic, new
+        await clinic.SendMessageAsync(new
         {
             type = "end-of-call-report", endedReason = "assistant-ended-call", durationSeconds = 183.5,
             customer = new { number = "+447700900222" },
@@ -70,7 +63,7 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
     {
         var clinic = await portal.CreateClinicAsync();
         var callId = "call-" + Guid.NewGuid();
-        await SendAsync(clinic, Status(callId, "in-progress"));
+        await clinic.SendMessageAsync(Status(callId, "in-progress"));
         var booked = await clinic.CallToolAsync("book_appointment",
             new { provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time = "10:00", patient_name = "Linked Caller", patient_phone = "+447700900333" },
             callId: callId);
