@@ -1,3 +1,4 @@
+using ClinicPortal.TestSupport;
 using System.Diagnostics;
 using System.Net.Http.Json;
 

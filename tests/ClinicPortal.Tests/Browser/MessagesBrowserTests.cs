@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using ClinicPortal.LoadTest;
+using ClinicPortal.TestSupport;
 using ClinicPortal.Tests.Support;
 using Microsoft.Playwright;
 

@@ -21,6 +21,8 @@ public static class ComponentContext
 {
     public static BunitContext For(ClinicPortalFactory portal, TestClinic clinic, string role = "staff", ClinicEventBus? bus = null)
     {
+        // The suite runs in parallel on two cores: a render that takes over bUnit's default second is slow, not wrong.
+        BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(10);
         var ctx = new BunitContext();
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         var s = ctx.Services;

@@ -53,6 +53,7 @@ public sealed partial class ConfirmationLinkTests(ClinicPortalFactory portal)
         var (_, appointment, path) = await VoiceBookingAsync();
         var tampered = path[..^1] + (path[^1] == 'A' ? 'B' : 'A');
         using var browser = portal.CreateClient();
+        browser.DefaultRequestHeaders.Accept.ParseAdd("text/html"); // a browser opening the link
 
         var response = await browser.GetAsync(tampered);
         var garbage = await browser.GetAsync("/c/not-a-token");

@@ -1,4 +1,4 @@
-using ClinicPortal.LoadTest;
+using ClinicPortal.TestSupport;
 using ClinicPortal.Tests.Support;
 using Dapper;
 
@@ -203,8 +203,10 @@ public sealed class FollowUpTests(ClinicPortalFactory portal)
         portal.CreateClient().Dispose(); // this test's own portal is the one left standing, to take over
         var clinic = await portal.CreateClinicAsync();
         var phone = Phones.Unique();
-        // The doomed instance: its lease is short so the survivor takes over within seconds of the crash.
-        await using var doomed = await PortalProcess.StartAsync(portal.Database, new Dictionary<string, string> { ["Sms:LeaseSeconds"] = "4" });
+        // The doomed instance waits up to 4 s for Twilio's answer (time enough to be killed while it waits, on a
+        // busy machine), and its lease is short so the survivor takes over within seconds of the crash.
+        await using var doomed = await PortalProcess.StartAsync(portal.Database,
+            new Dictionary<string, string> { ["Twilio:TimeoutSeconds"] = "4", ["Sms:LeaseSeconds"] = "9" });
         Twilio.Script(phone, new FakeTwilio.Behaviour.AcceptSlowly(TimeSpan.FromSeconds(30)));
 
         using (var http = new HttpClient { BaseAddress = new Uri(doomed.Url) })

@@ -38,5 +38,12 @@ public sealed class PublicPageTests(ClinicPortalFactory portal)
 
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/i/{mine.Slug}/{theirProcedure}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync("/i/no-such-clinic")).StatusCode);
+
+        anonymous.DefaultRequestHeaders.Accept.ParseAdd("text/html"); // a patient's browser gets a page that says what to do
+        var page = await anonymous.GetAsync($"/i/{mine.Slug}/{theirProcedure}");
+        Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("Please call the clinic that texted you", html);
+        Assert.DoesNotContain(theirs.Slug, html);
     }
 }

@@ -1,6 +1,6 @@
 using System.Net;
 using ClinicPortal.Features.Messages;
-using ClinicPortal.LoadTest;
+using ClinicPortal.TestSupport;
 using ClinicPortal.Tests.Support;
 using Dapper;
 

@@ -10,8 +10,11 @@ namespace ClinicPortal.Tests.Staff;
 [Collection(PortalCollection.Name)]
 public sealed class PageAuthorizationTests(ClinicPortalFactory portal)
 {
-    /// <summary>The pages anyone may open: sign-in, and what text messages link to (read-only, nothing about any patient).</summary>
-    private static readonly string[] PublicPages = ["/sign-in", "/i/{ClinicSlug}", "/i/{ClinicSlug}/{ProcedureId:guid}", "/c/{Token}"];
+    /// <summary>
+    /// The pages anyone may open: sign-in, what text messages link to (read-only, nothing about any patient), and
+    /// the page that says a page does not exist.
+    /// </summary>
+    private static readonly string[] PublicPages = ["/sign-in", "/i/{ClinicSlug}", "/i/{ClinicSlug}/{ProcedureId:guid}", "/c/{Token}", "/not-found"];
 
     private static IEnumerable<(Type Type, string Route)> Routes() => typeof(Program).Assembly.GetTypes()
         .SelectMany(t => t.GetCustomAttributes<RouteAttribute>().Select(r => (t, r.Template)));

@@ -4,7 +4,7 @@ using System.Text.Json;
 using ClinicPortal.Features.Clinics;
 using ClinicPortal.Features.Demo;
 using ClinicPortal.Infrastructure.Database;
-using ClinicPortal.LoadTest;
+using ClinicPortal.TestSupport;
 using Dapper;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

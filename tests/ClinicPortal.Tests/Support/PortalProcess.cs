@@ -87,12 +87,12 @@ public sealed class PortalProcess : IAsyncDisposable
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         var parts = AppContext.BaseDirectory.TrimEnd('/').Split('/');
-        var configuration = parts[^3]; // .../bin/<Configuration>/net9.0/<rid>
-        var rid = parts[^1];
+        var configuration = parts[^2]; // .../bin/<Configuration>/<tfm>
+        var tfm = parts[^1];
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ClinicPortal.sln"))) dir = dir.Parent;
         if (dir is null) throw new InvalidOperationException("cannot find the repository root from " + AppContext.BaseDirectory);
         var project = Path.Combine(dir.FullName, "src", "ClinicPortal");
-        var binary = Path.Combine(project, "bin", configuration, "net9.0", rid, "ClinicPortal");
+        var binary = Path.Combine(project, "bin", configuration, tfm, "ClinicPortal");
         return File.Exists(binary) ? (binary, project) : throw new FileNotFoundException("build the portal first", binary);
     }
 

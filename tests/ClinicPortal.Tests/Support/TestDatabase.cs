@@ -13,24 +13,27 @@ public static class TestDatabase
     /// <summary>This run's key for encrypted notes, shared by every app instance the tests start.</summary>
     public static readonly string NotesKey = ClinicPortal.Features.Privacy.NoteProtector.NewKey();
 
-    private static readonly Lazy<Task<ClinicPortal.LoadTest.FakeTwilio>> Twilio = new(ClinicPortal.LoadTest.FakeTwilio.StartAsync);
+    private static readonly Lazy<Task<ClinicPortal.TestSupport.FakeTwilio>> Twilio = new(ClinicPortal.TestSupport.FakeTwilio.StartAsync);
 
     /// <summary>This run's loopback Twilio: every portal the tests start sends through it.</summary>
-    public static Task<ClinicPortal.LoadTest.FakeTwilio> TwilioAsync() => Twilio.Value;
+    public static Task<ClinicPortal.TestSupport.FakeTwilio> TwilioAsync() => Twilio.Value;
 
     /// <summary>
     /// Settings that point a portal at the fake Twilio, with retries and timeouts short enough for tests
-    /// (a 1 s Twilio timeout, retries from 0.2 s, a look at the outbox every 0.5 s).
+    /// (a 1 s Twilio timeout, retries from 0.2 s, a look at the outbox every 0.5 s). Every portal the tests start
+    /// sends from the one outbox, and the browser tests end their portals by killing them: a short lease lets
+    /// another instance take over a text whose sender was killed mid-send within seconds, not a minute.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> TwilioSettings(ClinicPortal.LoadTest.FakeTwilio twilio) => new Dictionary<string, string>
+    public static IReadOnlyDictionary<string, string> TwilioSettings(ClinicPortal.TestSupport.FakeTwilio twilio) => new Dictionary<string, string>
     {
         ["Twilio:BaseUrl"] = twilio.BaseUrl,
-        ["Twilio:AccountSid"] = ClinicPortal.LoadTest.FakeTwilio.AccountSid,
-        ["Twilio:AuthToken"] = ClinicPortal.LoadTest.FakeTwilio.AuthToken,
-        ["Twilio:FromNumber"] = ClinicPortal.LoadTest.FakeTwilio.FromNumber,
+        ["Twilio:AccountSid"] = ClinicPortal.TestSupport.FakeTwilio.AccountSid,
+        ["Twilio:AuthToken"] = ClinicPortal.TestSupport.FakeTwilio.AuthToken,
+        ["Twilio:FromNumber"] = ClinicPortal.TestSupport.FakeTwilio.FromNumber,
         ["Twilio:TimeoutSeconds"] = "1",
         ["Sms:RetryBaseSeconds"] = "0.2",
         ["Sms:PollSeconds"] = "0.5",
+        ["Sms:LeaseSeconds"] = "5",
     };
 
     private static string? _root;

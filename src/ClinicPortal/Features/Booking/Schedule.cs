@@ -14,10 +14,10 @@ public sealed record ClinicInfo(string Name, string TimeZone, int MinNoticeMinut
 /// <summary>What the slot finder needs for one clinic over a window: hours, time off, appointments.</summary>
 public sealed record Schedule(ClinicInfo Clinic, IReadOnlyList<ProviderRef> Providers, IReadOnlyList<HoursRow> Hours, IReadOnlyList<BusySpan> Busy);
 
-/// <summary>Row shapes as Npgsql returns them (time → TimeSpan, timestamptz → UTC DateTime).</summary>
-public sealed record HoursRecord(Guid ProviderId, short Weekday, TimeSpan StartsAt, TimeSpan EndsAt)
+/// <summary>Row shapes as Npgsql returns them (time → TimeOnly, timestamptz → UTC DateTime).</summary>
+public sealed record HoursRecord(Guid ProviderId, short Weekday, TimeOnly StartsAt, TimeOnly EndsAt)
 {
-    public HoursRow ToRow() => new(ProviderId, Weekday, LocalTime.FromTicksSinceMidnight(StartsAt.Ticks), LocalTime.FromTicksSinceMidnight(EndsAt.Ticks));
+    public HoursRow ToRow() => new(ProviderId, Weekday, LocalTime.FromTimeOnly(StartsAt), LocalTime.FromTimeOnly(EndsAt));
 }
 
 public sealed record SpanRecord(Guid ProviderId, DateTime StartsAt, DateTime EndsAt)

@@ -14,7 +14,7 @@ public sealed record TimeOffRow(Guid Id, DateTime StartsAt, DateTime EndsAt, str
 /// <summary>Providers' weekly hours and time off, as staff manage them; every change audited.</summary>
 public sealed class ProviderStore(ClinicDb db)
 {
-    private sealed record HoursDb(short Weekday, TimeSpan StartsAt, TimeSpan EndsAt);
+    private sealed record HoursDb(short Weekday, TimeOnly StartsAt, TimeOnly EndsAt);
 
     public async Task<IReadOnlyList<ProviderRow>> ListAsync(Guid clinic, CancellationToken ct = default)
     {
@@ -30,7 +30,7 @@ public sealed class ProviderStore(ClinicDb db)
             select weekday, starts_at as StartsAt, ends_at as EndsAt from working_hours where provider_id = @provider order by weekday, starts_at;
             select id, starts_at as StartsAt, ends_at as EndsAt, reason from time_off where provider_id = @provider and ends_at > now() order by starts_at;
             """, new { clinic, provider });
-        var hours = (await grid.ReadAsync<HoursDb>()).Select(h => new WorkingDay(h.Weekday, TimeOnly.FromTimeSpan(h.StartsAt), TimeOnly.FromTimeSpan(h.EndsAt))).ToList();
+        var hours = (await grid.ReadAsync<HoursDb>()).Select(h => new WorkingDay(h.Weekday, h.StartsAt, h.EndsAt)).ToList();
         return (hours, (await grid.ReadAsync<TimeOffRow>()).ToList());
     }
 

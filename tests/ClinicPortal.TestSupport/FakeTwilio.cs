@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace ClinicPortal.LoadTest;
+namespace ClinicPortal.TestSupport;
 
 /// <summary>
 /// Twilio's Messages API on loopback, for the tests and the benchmark: the same paths, HTTP Basic with
