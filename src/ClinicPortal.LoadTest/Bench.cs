@@ -86,7 +86,7 @@ public static class Bench
                     if (remaining-- <= 0) return;
                     slot = take();
                 }
-                var a = await webhook.BookAsync(slot.Provider, slot.Date, slot.Time, $"+44770{worker:D2}{Random.Shared.Next(100000):D5}");
+                var a = await webhook.BookAsync(slot.Provider, slot.Date, slot.Time, $"+4477{10 + worker:D2}{Random.Shared.Next(1000000):D6}");
                 latencies.Add(a.Milliseconds);
                 if (a.Status != "booked") Interlocked.Increment(ref failures);
             }

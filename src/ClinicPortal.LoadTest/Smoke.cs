@@ -23,7 +23,7 @@ public static class Smoke
         Console.WriteLine($"{callers} callers race for {provider} on {date} at {time} ({url})");
         using var webhook = new Webhook(url, secret, callers);
         var started = DateTime.UtcNow;
-        var answers = await Task.WhenAll(Enumerable.Range(0, callers).Select(i => webhook.BookAsync(provider, date, time, $"+4477009{i:D5}")));
+        var answers = await Task.WhenAll(Enumerable.Range(0, callers).Select(i => webhook.BookAsync(provider, date, time, $"+4477014{i:D5}")));
         var elapsed = DateTime.UtcNow - started;
         for (var i = 0; i < answers.Length; i++)
             Console.WriteLine($"  caller {i + 1,3}: {answers[i].Status,-9} {answers[i].Milliseconds,8:F1} ms");

@@ -46,10 +46,10 @@ public static class SmsBench
             http.DefaultRequestHeaders.Authorization = new("Bearer", o.Get("secret", "riverside-demo-secret"));
 
             // A few unmeasured calls first (connection pools, JIT, prepared statements).
-            await RunCallsAsync(http, twilio, 20, rate, "+4477009");
+            await RunCallsAsync(http, twilio, 20, rate, "+4477015");
             Console.WriteLine($"report-to-SMS: {calls} calls ending without a booking, {rate:0.#} a second, each report's text timed to Twilio's receipt");
             var started = Stopwatch.StartNew();
-            var (latencies, reportMs) = await RunCallsAsync(http, twilio, calls, rate, "+4477008");
+            var (latencies, reportMs) = await RunCallsAsync(http, twilio, calls, rate, "+4477016");
             Console.WriteLine($"  report webhook answered:      {Stats.Of(reportMs, started.Elapsed)}");
             Console.WriteLine($"  report sent -> Twilio has it: {Stats.Of(latencies, started.Elapsed)}");
             Console.WriteLine($"  target: under 1 s (the old system promised 5 s)");

@@ -161,6 +161,18 @@ public sealed partial class FakeTwilio : IAsyncDisposable
         to = m.To, uri = $"/2010-04-01/Accounts/{AccountSid}/Messages/{m.Sid}.json",
     };
 
+    /// <summary>
+    /// What Twilio puts in X-Twilio-Signature when it calls us back: HMAC-SHA1, keyed with the auth token, of the
+    /// full URL followed by every POST parameter's name and value sorted by name; base64.
+    /// </summary>
+    public static string Sign(string authToken, string url, IEnumerable<KeyValuePair<string, string>> form)
+    {
+        var data = new StringBuilder(url);
+        foreach (var (name, value) in form.OrderBy(p => p.Key, StringComparer.Ordinal).ThenBy(p => p.Value, StringComparer.Ordinal))
+            data.Append(name).Append(value);
+        return Convert.ToBase64String(System.Security.Cryptography.HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(data.ToString())));
+    }
+
     [GeneratedRegex(@"^\+[1-9][0-9]{7,14}$")]
     private static partial Regex E164();
 

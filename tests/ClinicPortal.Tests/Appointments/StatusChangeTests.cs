@@ -43,18 +43,18 @@ public sealed class StatusChangeTests(ClinicPortalFactory portal)
     {
         var clinic = await portal.CreateClinicAsync();
         var date = Dates.Upcoming(DayOfWeek.Tuesday);
-        for (var i = 0; i < 5; i++) await clinic.BookAsync("dr-a", date, $"{9 + i:D2}:00", phone: $"+44770090{i:D4}");
+        for (var i = 0; i < 5; i++) await clinic.BookAsync("dr-a", date, $"{9 + i:D2}:00", phone: $"+44770010{i:D4}");
         var all = new AppointmentFilter(null, null, null, null, null);
 
         var (page1, total) = await Store.SearchAsync(clinic.Id, all, "StartsAt", descending: true, skip: 0, take: 2);
-        var (byPhone, oneTotal) = await Store.SearchAsync(clinic.Id, all with { Text = "0900003" }, null, false, 0, 20);
+        var (byPhone, oneTotal) = await Store.SearchAsync(clinic.Id, all with { Text = "0100003" }, null, false, 0, 20);
         var (none, _) = await Store.SearchAsync(clinic.Id, all with { Status = "cancelled" }, null, false, 0, 20);
 
         Assert.Equal(5, total);
         Assert.Equal(2, page1.Count);
         Assert.True(page1[0].StartsAt > page1[1].StartsAt);
         Assert.Equal(1, oneTotal);
-        Assert.Equal("+447700900003", byPhone.Single().Phone);
+        Assert.Equal("+447700100003", byPhone.Single().Phone);
         Assert.Empty(none);
     }
 }

@@ -44,7 +44,7 @@ public sealed class AuditLogPageTests(ClinicPortalFactory portal)
         var other = await portal.CreateClinicAsync();
         var date = Dates.Upcoming(DayOfWeek.Monday);
         await clinic.BookAsync("dr-a", date, "10:00");
-        await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700900002"); // a conflict
+        await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700100002"); // a conflict
         await other.BookAsync("dr-a", date, "10:00");
         var admin = await StaffSession.NewAccountAsync(portal, clinic, "admin");
         using var session = StaffSession.Open(portal);
@@ -78,8 +78,19 @@ public sealed class AuditLogPageTests(ClinicPortalFactory portal)
     [InlineData("plain", "plain")]
     [InlineData("a,b", "\"a,b\"")]
     [InlineData("say \"hi\"", "\"say \"\"hi\"\"\"")]
-    [InlineData("=1+1", "'=1+1")]
+    [InlineData("=1+1", "\"'=1+1\"")]
+    [InlineData("@SUM(A1)", "\"'@SUM(A1)\"")]
+    [InlineData("\t=cmd", "\"'\t=cmd\"")]
+    [InlineData("\r=cmd", "\"'\r=cmd\"")]
     [InlineData("line\nbreak", "\"line\nbreak\"")]
-    public void Csv_fields_are_quoted_and_formulas_neutralised(string value, string expected) =>
-        Assert.Equal(expected, AuditLogStore.Csv(value));
+    public async Task Csv_fields_are_quoted_and_formulas_neutralised(string value, string expected)
+    {
+        var row = new AuditRow(7, new DateTime(2030, 1, 7, 9, 0, 0, DateTimeKind.Utc), value, "a", "b", "c", "{}", null, null);
+        using var output = new MemoryStream();
+
+        Assert.Equal(1, await AuditCsv.WriteAsync([row], output));
+
+        var csv = System.Text.Encoding.UTF8.GetString(output.ToArray());
+        Assert.Equal($"7,2030-01-07T09:00:00.000000Z,{expected},a,b,c,{{}},,", csv.Split('\n', 2)[1].TrimEnd('\n'));
+    }
 }

@@ -21,9 +21,9 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
     {
         var clinic = await portal.CreateClinicAsync();
         var date = Dates.Upcoming(DayOfWeek.Monday);
-        var booked = await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700900777");
-        await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700900778");
-        await clinic.CallToolAsync("cancel_appointment", new { confirmation_code = booked.GetProperty("confirmation_code").GetString(), patient_phone = "+447700900777" });
+        var booked = await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700100777");
+        await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700100778");
+        await clinic.CallToolAsync("cancel_appointment", new { confirmation_code = booked.GetProperty("confirmation_code").GetString(), patient_phone = "+447700100777" });
 
         await using var conn = portal.Superuser();
         for (var waited = 0; await clinic.CountAsync("sms_messages", "status in ('queued', 'sending')") > 0 && waited < 100; waited++)
@@ -54,7 +54,7 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         var outcome = await conn.ExecuteScalarAsync<string>("""
             select outcome from book_appointment(null, null, 'test', 'staff', gen_random_uuid(), 'ABCDEFGH', @provider, null,
                 now() + interval '30 days', now() + interval '30 days 30 minutes', now() + interval '30 days 30 minutes',
-                'Rolled Back', '+447700900999', null, '{}', '{}', '{}')
+                'Rolled Back', '+447700100999', null, '{}', '{}', '{}')
             """, new { provider }, tx);
         Assert.Equal("booked", outcome);
         Assert.Equal(1L, await conn.ExecuteScalarAsync<long>("select count(*) from audit_log", transaction: tx));
@@ -97,8 +97,8 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         var clinic = await portal.CreateClinicAsync();
         var date = Dates.Upcoming(DayOfWeek.Monday);
         await clinic.BookAsync("dr-a", date, "10:00");
-        await clinic.BookAsync("dr-a", date, "11:00", phone: "+447700900002");
-        await clinic.BookAsync("dr-a", date, "12:00", phone: "+447700900003");
+        await clinic.BookAsync("dr-a", date, "11:00", phone: "+447700100002");
+        await clinic.BookAsync("dr-a", date, "12:00", phone: "+447700100003");
         Assert.True((await SealAndVerifyAsync(clinic)).Ok);
 
         await using var conn = portal.Superuser();

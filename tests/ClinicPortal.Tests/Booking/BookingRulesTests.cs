@@ -12,7 +12,7 @@ public sealed class BookingRulesTests(ClinicPortalFactory portal)
         var date = Dates.Upcoming(DayOfWeek.Monday);
         Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "10:30", "Consultation")).GetProperty("status").GetString());
         // Liquid rhinoplasty is 45 minutes: 10:00-10:45 overlaps 10:30-11:00.
-        var second = await clinic.BookAsync("dr-a", date, "10:00", "Liquid rhinoplasty", phone: "+447700900002");
+        var second = await clinic.BookAsync("dr-a", date, "10:00", "Liquid rhinoplasty", phone: "+447700100002");
         Assert.Equal("conflict", second.GetProperty("status").GetString());
         Assert.Equal(1, await clinic.CountAsync("appointments"));
     }
@@ -23,7 +23,7 @@ public sealed class BookingRulesTests(ClinicPortalFactory portal)
         var clinic = await portal.CreateClinicAsync();
         var date = Dates.Upcoming(DayOfWeek.Monday);
         Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "10:00", "Consultation")).GetProperty("status").GetString());
-        Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "10:30", "Consultation", "+447700900002")).GetProperty("status").GetString());
+        Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "10:30", "Consultation", "+447700100002")).GetProperty("status").GetString());
     }
 
     [Fact]
@@ -32,7 +32,7 @@ public sealed class BookingRulesTests(ClinicPortalFactory portal)
         var clinic = await portal.CreateClinicAsync();
         var date = Dates.Upcoming(DayOfWeek.Monday);
         Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "11:00", "Consultation")).GetProperty("status").GetString());
-        Assert.Equal("booked", (await clinic.BookAsync("dr-b", date, "11:00", "Consultation", "+447700900002")).GetProperty("status").GetString());
+        Assert.Equal("booked", (await clinic.BookAsync("dr-b", date, "11:00", "Consultation", "+447700100002")).GetProperty("status").GetString());
     }
 
     [Fact]
@@ -42,8 +42,8 @@ public sealed class BookingRulesTests(ClinicPortalFactory portal)
         var date = Dates.Upcoming(DayOfWeek.Monday);
         // Lip filler: 45 minutes plus 15 of buffer, so 10:00 blocks dr-a until 11:00.
         Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "10:00", "Lip filler")).GetProperty("status").GetString());
-        Assert.Equal("conflict", (await clinic.BookAsync("dr-a", date, "10:45", "Consultation", "+447700900002")).GetProperty("status").GetString());
-        Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "11:00", "Consultation", "+447700900003")).GetProperty("status").GetString());
+        Assert.Equal("conflict", (await clinic.BookAsync("dr-a", date, "10:45", "Consultation", "+447700100002")).GetProperty("status").GetString());
+        Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "11:00", "Consultation", "+447700100003")).GetProperty("status").GetString());
     }
 
     [Fact]
@@ -65,21 +65,21 @@ public sealed class BookingRulesTests(ClinicPortalFactory portal)
     {
         var clinic = await portal.CreateClinicAsync();
         var date = Dates.Upcoming(DayOfWeek.Monday);
-        var booked = await clinic.BookAsync("dr-a", date, "14:00", phone: "+447700900111");
+        var booked = await clinic.BookAsync("dr-a", date, "14:00", phone: "+447700100111");
         var cancel = await clinic.CallToolAsync("cancel_appointment",
-            new { confirmation_code = booked.GetProperty("confirmation_code").GetString(), patient_phone = "07700 900111" });
+            new { confirmation_code = booked.GetProperty("confirmation_code").GetString(), patient_phone = "07700 100111" });
         Assert.Equal("cancelled", cancel.GetProperty("status").GetString());
-        Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "14:00", phone: "+447700900222")).GetProperty("status").GetString());
+        Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "14:00", phone: "+447700100222")).GetProperty("status").GetString());
         var again = await clinic.CallToolAsync("cancel_appointment",
-            new { confirmation_code = booked.GetProperty("confirmation_code").GetString(), patient_phone = "+447700900111" });
+            new { confirmation_code = booked.GetProperty("confirmation_code").GetString(), patient_phone = "+447700100111" });
         Assert.Equal("not_found", again.GetProperty("status").GetString());
     }
 
     [Theory]
-    [InlineData("dr-nobody", "10:00", "+447700900001", null, "no provider")]
+    [InlineData("dr-nobody", "10:00", "+447700100001", null, "no provider")]
     [InlineData("dr-a", "10:00", "12345", null, "phone number")]
-    [InlineData("dr-a", "21:00", "+447700900001", null, "working hours")]
-    [InlineData("dr-a", "10:00", "+447700900001", "tattoo removal", "does not offer")]
+    [InlineData("dr-a", "21:00", "+447700100001", null, "working hours")]
+    [InlineData("dr-a", "10:00", "+447700100001", "tattoo removal", "does not offer")]
     public async Task Bookings_that_cannot_be_made_are_invalid_with_a_reason(string provider, string time, string phone, string? procedure, string reason)
     {
         var clinic = await portal.CreateClinicAsync();

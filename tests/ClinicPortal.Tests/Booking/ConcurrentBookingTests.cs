@@ -15,7 +15,7 @@ public sealed class ConcurrentBookingTests(ClinicPortalFactory portal)
         using var client = clinic.Client();
 
         var results = await Task.WhenAll(Enumerable.Range(0, callers).Select(i =>
-            clinic.BookAsync("dr-a", date, "10:00", "Consultation", phone: $"+4477009{i:D5}", client: client)));
+            clinic.BookAsync("dr-a", date, "10:00", "Consultation", phone: $"+4477014{i:D5}", client: client)));
 
         var statuses = results.Select(r => r.GetProperty("status").GetString()).ToList();
         Assert.Equal(1, statuses.Count(s => s == "booked"));

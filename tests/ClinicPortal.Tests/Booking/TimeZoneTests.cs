@@ -31,7 +31,7 @@ public sealed class TimeZoneTests(ClinicPortalFactory portal)
                       "2027-10-31T00:45:00+01:00", "2027-10-31T01:00:00+01:00"], starts);
         var late = await clinic.BookAsync("dr-a", "2027-10-31", "03:00");
         Assert.Equal("2027-10-31T03:00:00+00:00", late.GetProperty("starts_at").GetString());
-        var ambiguous = await clinic.BookAsync("dr-a", "2027-10-31", "01:30", phone: "+447700900002");
+        var ambiguous = await clinic.BookAsync("dr-a", "2027-10-31", "01:30", phone: "+447700100002");
         Assert.Equal("2027-10-31T01:30:00+01:00", ambiguous.GetProperty("starts_at").GetString());
         Assert.Contains("first", ambiguous.GetProperty("note").GetString());
     }

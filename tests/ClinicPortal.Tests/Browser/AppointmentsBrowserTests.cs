@@ -53,7 +53,7 @@ public sealed class AppointmentsBrowserTests(BrowserFixture browser)
         await page.FillAsync("input[name=new-date]", date);
         await page.FillAsync("input[name=new-time]", "09:30");
         await page.FillAsync("input[name=new-patient]", "Walk-in Wanda");
-        await page.FillAsync("input[name=new-phone]", "07700 900777");
+        await page.FillAsync("input[name=new-phone]", "07700 100777");
         await page.GetByTestId("book").ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("outcome")).ToContainTextAsync("confirmation code");

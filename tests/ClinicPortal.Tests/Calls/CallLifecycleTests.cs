@@ -10,7 +10,7 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
     private CallStore Calls => portal.Services.GetRequiredService<CallStore>();
 
     private static object Status(string callId, string status) =>
-        new { type = "status-update", status, call = new { id = callId, customer = new { number = "+447700900111" } } };
+        new { type = "status-update", status, call = new { id = callId, customer = new { number = "+447700100111" } } };
 
     [Fact]
     public async Task Status_updates_move_a_call_forward_only_whatever_order_they_arrive_in()
@@ -29,7 +29,7 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
         var (call, _) = await Calls.GetAsync(clinic.Id, callId);
         Assert.Equal("ended", call!.Status);
         Assert.Equal("customer-ended-call", call.EndedReason);
-        Assert.Equal("+447700900111", call.CallerPhone);
+        Assert.Equal("+447700100111", call.CallerPhone);
         Assert.Equal(6, await clinic.CountAsync("call_messages", $"call_id = '{callId}'"));
     }
 
@@ -42,14 +42,14 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
         await clinic.SendMessageAsync(new
         {
             type = "end-of-call-report", endedReason = "assistant-ended-call", durationSeconds = 183.5,
-            customer = new { number = "+447700900222" },
+            customer = new { number = "+447700100222" },
             call = new { id = callId },
-            transcript = "AI: Hello. User: I'm Jo, jo@example.com, 07700 900222, DOB 01/02/1980. How much is lip filler at 14:00?",
+            transcript = "AI: Hello. User: I'm Jo, jo@example.com, 07700 100222, DOB 01/02/1980. How much is lip filler at 14:00?",
             analysis = new { summary = "Caller (jo@example.com) asked about lip filler prices.", structuredData = new { procedure = "lip filler", email = "jo@example.com" } },
         });
 
         var (call, _) = await Calls.GetAsync(clinic.Id, callId);
-        Assert.Equal("+447700900222", call!.CallerPhone); // from message.customer when call.customer is absent
+        Assert.Equal("+447700100222", call!.CallerPhone); // from message.customer when call.customer is absent
         Assert.Equal(183.5m, call.DurationSeconds);
         Assert.Equal("AI: Hello. User: I'm Jo, [REDACTED_EMAIL], [REDACTED_PHONE], DOB [REDACTED_DOB]. How much is lip filler at 14:00?", call.Transcript);
         Assert.Equal("Caller ([REDACTED_EMAIL]) asked about lip filler prices.", call.Summary);
@@ -65,7 +65,7 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
         var callId = "call-" + Guid.NewGuid();
         await clinic.SendMessageAsync(Status(callId, "in-progress"));
         var booked = await clinic.CallToolAsync("book_appointment",
-            new { provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time = "10:00", patient_name = "Linked Caller", patient_phone = "+447700900333" },
+            new { provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time = "10:00", patient_name = "Linked Caller", patient_phone = "+447700100333" },
             callId: callId);
 
         var (_, appointments) = await Calls.GetAsync(clinic.Id, callId);

@@ -58,9 +58,9 @@ public sealed class DashboardComponentTests(ClinicPortalFactory portal)
         var cut = ctx.Render<Dashboard>();
         var date = Dates.Upcoming(DayOfWeek.Monday);
 
-        await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700900601");
+        await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700100601");
         var lost = await clinic.CallToolAsync("book_appointment",
-            new { provider = "dr-a", date, time = "10:00", patient_name = "Late Caller", patient_phone = "+447700900602" });
+            new { provider = "dr-a", date, time = "10:00", patient_name = "Late Caller", patient_phone = "+447700100602" });
 
         Assert.Equal("conflict", lost.GetProperty("status").GetString());
         cut.WaitForAssertion(() =>
@@ -85,7 +85,7 @@ public sealed class DashboardComponentTests(ClinicPortalFactory portal)
                     null, date_trunc('day', now() at time zone 'Europe/London') at time zone 'Europe/London' + interval '12 hours',
                     date_trunc('day', now() at time zone 'Europe/London') at time zone 'Europe/London' + interval '12 hours 30 minutes',
                     date_trunc('day', now() at time zone 'Europe/London') at time zone 'Europe/London' + interval '12 hours 30 minutes',
-                    'Today Person', '+447700900888', null, '{}', '', '');
+                    'Today Person', '+447700100888', null, '{}', '', '');
                 """, new { clinic = clinic.Id.ToString(), id });
         }
         var bus = new ClinicEventBus(NullLogger<ClinicEventBus>.Instance);
@@ -108,17 +108,17 @@ public sealed class DashboardComponentTests(ClinicPortalFactory portal)
         var cut = ctx.Render<Dashboard>();
         using var client = clinic.Client();
         var callId = "call-" + Guid.NewGuid();
-        var call = new { id = callId, customer = new { number = "+447700900987" } };
+        var call = new { id = callId, customer = new { number = "+447700100987" } };
 
         await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(client, "/api/vapi/webhook",
             new { message = new { type = "status-update", status = "in-progress", call } });
         cut.WaitForAssertion(() => Assert.Contains("On the line", cut.Find("[data-testid=calls]").TextContent), TimeSpan.FromSeconds(10));
         Assert.Contains("…987", cut.Find("[data-testid=calls]").TextContent);
-        Assert.DoesNotContain("+447700900987", cut.Markup); // the board masks callers
+        Assert.DoesNotContain("+447700100987", cut.Markup); // the board masks callers
 
         await clinic.CallToolAsync("book_appointment", new
         {
-            provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time = "10:00", patient_name = "Board Caller", patient_phone = "+447700900987",
+            provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time = "10:00", patient_name = "Board Caller", patient_phone = "+447700100987",
         }, callId: callId);
         await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(client, "/api/vapi/webhook",
             new { message = new { type = "end-of-call-report", endedReason = "customer-ended-call", call } });

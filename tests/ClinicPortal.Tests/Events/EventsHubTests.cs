@@ -59,7 +59,7 @@ public sealed class EventsHubTests(ClinicPortalFactory portal)
         var cookie = await SignInCookie.GetAsync(portal, await StaffSession.NewAccountAsync(portal, mine, "staff"));
         using var socket = await ConnectAsync(cookie);
 
-        await theirs.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "10:00", phone: "+447700900444");
+        await theirs.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "10:00", phone: "+447700100444");
         var booked = await mine.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "11:00");
 
         var e = await NextEventAsync(socket);

@@ -13,7 +13,7 @@ public sealed class TenantIsolationTests(ClinicPortalFactory portal)
         var a = await portal.CreateClinicAsync();
         var b = await portal.CreateClinicAsync();
         var date = Dates.Upcoming(DayOfWeek.Monday);
-        var booked = await a.BookAsync("dr-a", date, "10:00", phone: "+447700900555");
+        var booked = await a.BookAsync("dr-a", date, "10:00", phone: "+447700100555");
         var code = booked.GetProperty("confirmation_code").GetString();
         await using (var conn = portal.Superuser())
         {
@@ -22,9 +22,9 @@ public sealed class TenantIsolationTests(ClinicPortalFactory portal)
             var byId = await b.BookAsync(providerId.ToString(), date, "10:00");
             Assert.Equal("invalid", byId.GetProperty("status").GetString());
         }
-        var cancel = await b.CallToolAsync("cancel_appointment", new { confirmation_code = code, patient_phone = "+447700900555" });
+        var cancel = await b.CallToolAsync("cancel_appointment", new { confirmation_code = code, patient_phone = "+447700100555" });
         Assert.Equal("not_found", cancel.GetProperty("status").GetString());
-        var reschedule = await b.CallToolAsync("reschedule_appointment", new { confirmation_code = code, patient_phone = "+447700900555", date, time = "11:00" });
+        var reschedule = await b.CallToolAsync("reschedule_appointment", new { confirmation_code = code, patient_phone = "+447700100555", date, time = "11:00" });
         Assert.Equal("not_found", reschedule.GetProperty("status").GetString());
         // B's own dr-a is free at the same time: A's appointment does not exist for B.
         Assert.Equal("booked", (await b.BookAsync("dr-a", date, "10:00")).GetProperty("status").GetString());
@@ -74,7 +74,7 @@ public sealed class TenantIsolationTests(ClinicPortalFactory portal)
             var clinic = clinics[i % 3];
             var time = TimeSpan.FromHours(7) + TimeSpan.FromMinutes(30 * (i / 3 % 26));
             var provider = i / 3 >= 26 ? "dr-b" : "dr-a";
-            var r = await clinic.BookAsync(provider, date, $"{time:hh\\:mm}", "Consultation", $"+4477002{i:D5}");
+            var r = await clinic.BookAsync(provider, date, $"{time:hh\\:mm}", "Consultation", $"+4477017{i:D5}");
             return (clinic, r);
         }));
         Assert.All(results, x => Assert.Equal("booked", x.r.GetProperty("status").GetString()));
@@ -89,7 +89,7 @@ public sealed class TenantIsolationTests(ClinicPortalFactory portal)
         var a = await portal.CreateClinicAsync();
         using var anonymous = portal.CreateClient();
         var message = TestClinic.ToolCallsMessage("book_appointment",
-            new { provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time = "10:00", patient_name = "X", patient_phone = "+447700900001" }, "t1");
+            new { provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time = "10:00", patient_name = "X", patient_phone = "+447700100001" }, "t1");
         var none = await anonymous.PostAsync("/api/vapi/webhook", System.Net.Http.Json.JsonContent.Create(message));
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, none.StatusCode);
         Assert.Equal("application/problem+json", none.Content.Headers.ContentType?.MediaType);

@@ -44,7 +44,7 @@ public sealed class WithoutTwilioTests
 
         var report = await client.PostAsJsonAsync("/api/vapi/webhook", new
         {
-            message = new { type = "end-of-call-report", call = new { id = "call-1", customer = new { number = "+447700800123" } } },
+            message = new { type = "end-of-call-report", call = new { id = "call-1", customer = new { number = "+447701800123" } } },
         });
 
         Assert.Equal(HttpStatusCode.OK, report.StatusCode);

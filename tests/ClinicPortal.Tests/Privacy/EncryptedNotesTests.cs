@@ -16,7 +16,7 @@ public sealed class EncryptedNotesTests(ClinicPortalFactory portal)
     {
         var r = await clinic.CallToolAsync("book_appointment", new
         {
-            provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time, patient_name = "Noted Patient", patient_phone = "+447700900321", notes,
+            provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time, patient_name = "Noted Patient", patient_phone = "+447700100321", notes,
         });
         Assert.True(r.GetProperty("notes_saved").GetBoolean());
         return r.GetProperty("appointment_id").GetGuid();
@@ -26,7 +26,7 @@ public sealed class EncryptedNotesTests(ClinicPortalFactory portal)
     public async Task A_note_is_stored_encrypted_and_redacted_and_reading_it_is_audited()
     {
         var clinic = await portal.CreateClinicAsync();
-        var id = await BookWithNotesAsync(clinic, "Allergic to lidocaine; call my sister on 07700 900999");
+        var id = await BookWithNotesAsync(clinic, "Allergic to lidocaine; call my sister on 07700 100999");
 
         await using (var su = portal.Superuser())
         {

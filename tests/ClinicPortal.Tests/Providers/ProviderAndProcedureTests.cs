@@ -43,10 +43,10 @@ public sealed class ProviderAndProcedureTests(ClinicPortalFactory portal)
 
         Assert.Null(refused);
         Assert.Equal(1, affected);
-        var r = await clinic.BookAsync("dr-a", monday, "11:00", phone: "+447700900002");
+        var r = await clinic.BookAsync("dr-a", monday, "11:00", phone: "+447700100002");
         Assert.Equal("invalid", r.GetProperty("status").GetString());
         Assert.Contains("away", r.GetProperty("reason").GetString());
-        Assert.Equal("booked", (await clinic.BookAsync("dr-a", monday, "12:00", phone: "+447700900003")).GetProperty("status").GetString());
+        Assert.Equal("booked", (await clinic.BookAsync("dr-a", monday, "12:00", phone: "+447700100003")).GetProperty("status").GetString());
         Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'provider.time_off_added'"));
     }
 

@@ -73,7 +73,7 @@ public sealed class PageAuthorizationTests(ClinicPortalFactory portal)
         var secretName = "Zephyrine " + Guid.NewGuid().ToString("N")[..6];
         await theirs.CallToolAsync("book_appointment", new
         {
-            provider = "dr-a", date = DateTime.UtcNow.Date.AddDays(1).ToString("yyyy-MM-dd"), time = "12:00", patient_name = secretName, patient_phone = "+447700900999",
+            provider = "dr-a", date = DateTime.UtcNow.Date.AddDays(1).ToString("yyyy-MM-dd"), time = "12:00", patient_name = secretName, patient_phone = "+447700100999",
         });
         using var admin = StaffSession.Open(portal);
         await admin.SignInAsync(await StaffSession.NewAccountAsync(portal, mine, "admin"));

@@ -24,7 +24,7 @@ public sealed record BrowserClinic(string Slug, string Email, string Secret)
     }
 
     /// <summary>Each test patient has a number of their own (a clinic knows a patient by phone).</summary>
-    public static string PhoneOf(string patient) => "+4477009" + ((uint)patient.GetHashCode() % 100000).ToString("D5");
+    public static string PhoneOf(string patient) => "+4477013" + ((uint)patient.GetHashCode() % 100000).ToString("D5");
 
     /// <summary>Books through the webhook, as the voice agent would.</summary>
     public static async Task BookAsync(PortalProcess instance, string secret, string patient, string time, string? date = null)

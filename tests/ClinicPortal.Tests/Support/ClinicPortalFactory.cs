@@ -120,7 +120,7 @@ public sealed record TestClinic(ClinicPortalFactory Factory, Guid Id, string Slu
         },
     };
 
-    public Task<JsonElement> BookAsync(string provider, string date, string time, string? procedure = null, string phone = "+447700900001",
+    public Task<JsonElement> BookAsync(string provider, string date, string time, string? procedure = null, string phone = "+447700100001",
         string? toolCallId = null, HttpClient? client = null) =>
         CallToolAsync("book_appointment", new { provider, date, time, procedure, patient_name = "Pat Test", patient_phone = phone }, toolCallId,
             client: client);
@@ -149,8 +149,8 @@ public static class Phones
 {
     private static int _next = Random.Shared.Next(100_000);
 
-    /// <summary>A UK mobile number no other test uses in this run (the browser tests' patients are in +4477009…).</summary>
-    public static string Unique() => "+4477008" + (Interlocked.Increment(ref _next) % 100_000).ToString("D5");
+    /// <summary>A UK mobile number no other test uses in this run (the browser tests' patients are in +4477013…).</summary>
+    public static string Unique() => "+4477012" + (Interlocked.Increment(ref _next) % 100_000).ToString("D5");
 }
 
 public static class Dates

@@ -50,11 +50,11 @@ public sealed class BadInputTests(ClinicPortalFactory portal)
     }
 
     [Theory]
-    [InlineData("{\"provider\": \"dr-a\", \"date\": \"2030-13-45\", \"time\": \"10:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700900001\"}", "date")]
-    [InlineData("{\"provider\": \"dr-a\", \"date\": \"next friday\", \"time\": \"10:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700900001\"}", "date")]
-    [InlineData("{\"provider\": \"dr-a\", \"date\": \"2030-01-07\", \"time\": \"25:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700900001\"}", "time")]
-    [InlineData("{\"provider\": 12, \"date\": \"2030-01-07\", \"time\": \"10:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700900001\"}", "provider")]
-    [InlineData("{\"provider\": \"dr-a\", \"date\": \"2030-01-07\", \"time\": \"10:00\", \"patient_phone\": \"+447700900001\"}", "patient_name")]
+    [InlineData("{\"provider\": \"dr-a\", \"date\": \"2030-13-45\", \"time\": \"10:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700100001\"}", "date")]
+    [InlineData("{\"provider\": \"dr-a\", \"date\": \"next friday\", \"time\": \"10:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700100001\"}", "date")]
+    [InlineData("{\"provider\": \"dr-a\", \"date\": \"2030-01-07\", \"time\": \"25:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700100001\"}", "time")]
+    [InlineData("{\"provider\": 12, \"date\": \"2030-01-07\", \"time\": \"10:00\", \"patient_name\": \"A\", \"patient_phone\": \"+447700100001\"}", "provider")]
+    [InlineData("{\"provider\": \"dr-a\", \"date\": \"2030-01-07\", \"time\": \"10:00\", \"patient_phone\": \"+447700100001\"}", "patient_name")]
     public async Task Unusable_tool_arguments_get_an_error_entry_for_that_call_and_write_nothing(string arguments, string named)
     {
         var clinic = await portal.CreateClinicAsync();
@@ -69,11 +69,11 @@ public sealed class BadInputTests(ClinicPortalFactory portal)
     {
         var clinic = await portal.CreateClinicAsync();
         using var client = clinic.Client();
-        var body = "{\"message\": {\"type\": \"status-update\", \"status\": \"in-progress\", \"call\": {\"id\": \"call-9\", \"customer\": {\"number\": \"+447700900321\"}}}}";
+        var body = "{\"message\": {\"type\": \"status-update\", \"status\": \"in-progress\", \"call\": {\"id\": \"call-9\", \"customer\": {\"number\": \"+447700100321\"}}}}";
         var response = await client.PostAsync("/api/vapi/webhook", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("{}", await response.Content.ReadAsStringAsync());
-        Assert.Equal(1, await clinic.CountAsync("call_messages", "call_id = 'call-9' and status = 'in-progress' and customer_phone = '+447700900321'"));
+        Assert.Equal(1, await clinic.CountAsync("call_messages", "call_id = 'call-9' and status = 'in-progress' and customer_phone = '+447700100321'"));
     }
 
     [Fact]

@@ -62,27 +62,11 @@ public sealed class AuditLogStore(ClinicDb db, CommitSignal committed)
         var p = new DynamicParameters(f.Parameters(clinic));
         p.Add("limit", ExportLimit);
         var rows = await conn.QueryAsync<AuditRow>($"{Columns} {Where} order by l.id limit @limit", p, tx);
-        await using var writer = new StreamWriter(output, new UTF8Encoding(false), leaveOpen: true);
-        await writer.WriteLineAsync("id,occurred_at_utc,actor,action,subject_type,subject_id,detail,chain_seq,chain_hash");
-        var count = 0;
-        foreach (var r in rows)
-        {
-            await writer.WriteLineAsync(string.Join(',', r.Id, r.OccurredAt.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'"), Csv(r.Actor), Csv(r.Action),
-                Csv(r.SubjectType), Csv(r.SubjectId), Csv(r.Detail), r.Seq?.ToString() ?? "", r.Hash ?? ""));
-            count++;
-        }
-        await writer.FlushAsync(ct);
+        var count = await AuditCsv.WriteAsync(rows, output, ct);
         await conn.ExecuteAsync("select audit(@actor, 'audit.exported', 'audit_log', 'csv', @detail::jsonb)",
             new { actor, detail = System.Text.Json.JsonSerializer.Serialize(new { rows = count, filter = f }) }, tx);
         await tx.CommitAsync(ct);
         committed.Signal();
         return count;
-    }
-
-    /// <summary>A CSV field: quoted when it holds a comma, quote or line break; a leading =+-@ is neutralised (spreadsheet formulas).</summary>
-    public static string Csv(string value)
-    {
-        if (value.Length > 0 && "=+-@".Contains(value[0])) value = "'" + value;
-        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
     }
 }

@@ -1,3 +1,4 @@
+using ClinicPortal.Shared;
 using ClinicPortal.Infrastructure.Database;
 using Npgsql;
 
@@ -22,7 +23,7 @@ public static class AppointmentLookup
     public const string NotFound = "No live appointment matches that confirmation code and phone number.";
 
     private const string Sql = """
-        select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone from clinics where id = @clinic;
+        select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic;
         select a.id, a.confirmation_code as Code, a.provider_id as ProviderId, pv.slug as ProviderSlug, pv.name as ProviderName,
                pt.name as PatientName, pt.phone as PatientPhone, a.starts_at as StartsAt,
                coalesce(pr.duration_minutes, extract(epoch from a.ends_at - a.starts_at)::int / 60) as DurationMinutes,
@@ -47,6 +48,6 @@ public static class AppointmentLookup
         var info = await grid.ReadSingleAsync<ClinicInfo>();
         var found = await grid.ReadSingleOrDefaultAsync<LiveAppointment>();
         if (found is null || key is not AppointmentKey.ByCode byCode) return (info, found);
-        return (info, PhoneNumber.Normalize(byCode.Phone, info.Phone) == found.PatientPhone ? found : null);
+        return (info, Phone.Normalize(byCode.Phone, info.Country) == found.PatientPhone ? found : null);
     }
 }

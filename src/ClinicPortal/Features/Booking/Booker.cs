@@ -1,3 +1,4 @@
+using ClinicPortal.Shared;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Webhooks;
 using ClinicPortal.Infrastructure.Database;
@@ -38,15 +39,17 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed, Pr
         var c = await BookingContext.LoadAsync(conn, clinic, r.Provider, r.Procedure, r.Date);
         if (c.Provider is not { } provider) return new BookingOutcome.Invalid($"this clinic has no provider '{r.Provider}'");
         if (r.Procedure is not null && c.Procedure is null) return new BookingOutcome.Invalid($"this clinic does not offer '{r.Procedure}'");
-        if (PhoneNumber.Normalize(r.PatientPhone, c.Clinic.Phone) is not { } phone)
-            return new BookingOutcome.Invalid("the phone number is not a valid number; ask for it again with the area code");
+        var checkedPhone = Phone.Check(r.PatientPhone, c.Clinic.Country);
+        if (checkedPhone is PhoneCheck.Invalid badPhone) return new BookingOutcome.Invalid(badPhone.Reason);
+        var (phone, textable) = (PhoneCheck.Valid)checkedPhone;
         var now = clock.GetCurrentInstant();
         var (slot, invalid) = BookingRules.Check(c.Clinic, c.Hours, c.TimeOff, r.Date, r.Time, c.Length, c.Buffer, now);
         if (slot is null) return new BookingOutcome.Invalid(invalid!);
 
         var id = Guid.CreateVersion7();
         // A voice booking stays pending until the patient opens the link in this text (staff bookings are confirmed).
-        var confirmation = who.Source == "voice" ? texts.Confirmation(c.Clinic, provider.Name, slot.Starts) : null;
+        // A landline gets no text: the booking stays pending for staff to confirm.
+        var confirmation = who.Source == "voice" && textable ? texts.Confirmation(c.Clinic, provider.Name, slot.Starts) : null;
         // Medical free text: redacted, then encrypted for this clinic and appointment only (dropped when no key is configured).
         var note = r.Notes is { Length: > 0 } text && notes.CanProtect ? notes.Protect(Privacy.PiiRedactor.Redact(text), clinic, id) : null;
         var detail = new { provider = provider.Slug, provider_name = provider.Name, procedure = c.Procedure?.Name, source = who.Source, call_id = who.CallId,

@@ -18,7 +18,7 @@ public sealed record BookingContext(ClinicInfo Clinic, ProviderRef? Provider, Pr
     private const string ProviderMatch = "(p.slug = @slug or p.id::text = @raw or lower(p.name) = lower(@raw))";
 
     private const string Sql = $"""
-        select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone from clinics where id = @clinic;
+        select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic;
         select p.id, p.slug, p.name from providers p where p.active and {ProviderMatch} limit 1;
         select h.provider_id as ProviderId, h.weekday, h.starts_at as StartsAt, h.ends_at as EndsAt
           from working_hours h join providers p on p.clinic_id = h.clinic_id and p.id = h.provider_id where {ProviderMatch};

@@ -5,7 +5,7 @@ using Npgsql;
 
 namespace ClinicPortal.Features.Booking;
 
-public sealed record ClinicInfo(string Name, string TimeZone, int MinNoticeMinutes, string? Phone)
+public sealed record ClinicInfo(string Name, string TimeZone, int MinNoticeMinutes, string? Phone, string Country)
 {
     public DateTimeZone Zone => ClinicTime.Zone(TimeZone);
     public Instant EarliestStart(Instant now) => now + Duration.FromMinutes(MinNoticeMinutes);
@@ -29,7 +29,7 @@ public sealed record SpanRecord(Guid ProviderId, DateTime StartsAt, DateTime End
 public static class ScheduleStore
 {
     private const string Sql = ClinicDb.SetClinic + """
-        select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone from clinics where id = @clinic;
+        select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic;
         select id, slug, name from providers where active and (@provider::uuid is null or id = @provider) order by slug;
         select provider_id as ProviderId, weekday, starts_at as StartsAt, ends_at as EndsAt from working_hours
          where @provider::uuid is null or provider_id = @provider;

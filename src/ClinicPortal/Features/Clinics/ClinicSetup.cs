@@ -16,7 +16,7 @@ public sealed record ProcedureSpec(
 
 public sealed record ClinicSpec(
     string Slug, string Name, string TimeZone, string? Phone, int MinNoticeMinutes,
-    IReadOnlyList<ProviderSpec> Providers, IReadOnlyList<ProcedureSpec> Procedures, IReadOnlyList<string> WebhookSecrets);
+    IReadOnlyList<ProviderSpec> Providers, IReadOnlyList<ProcedureSpec> Procedures, IReadOnlyList<string> WebhookSecrets, string Country = "GB");
 
 /// <summary>
 /// Creates a clinic with its providers, hours, procedures and webhook credentials, idempotently
@@ -33,8 +33,8 @@ public static class ClinicSetup
         await conn.OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync("""
-            insert into clinics (id, slug, name, time_zone, phone, min_notice_minutes)
-            values (gen_random_uuid(), @Slug, @Name, @TimeZone, @Phone, @MinNoticeMinutes)
+            insert into clinics (id, slug, name, time_zone, phone, min_notice_minutes, country)
+            values (gen_random_uuid(), @Slug, @Name, @TimeZone, @Phone, @MinNoticeMinutes, @Country)
             on conflict (slug) do nothing
             """, spec, tx);
         var clinicId = await conn.ExecuteScalarAsync<Guid>("select id from clinics where slug = @Slug", spec, tx);

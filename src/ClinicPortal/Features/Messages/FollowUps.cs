@@ -1,3 +1,4 @@
+using ClinicPortal.Shared;
 using ClinicPortal.Features.Booking;
 using ClinicPortal.Features.Procedures;
 using Dapper;
@@ -23,6 +24,7 @@ public sealed class FollowUps(SmsTexts texts)
         public string Slug { get; init; } = "";
         public string Name { get; init; } = "";
         public string? Phone { get; init; }
+        public string Country { get; init; } = "";
     }
 
     /// <summary>Queues the follow-up if one is due; returns its id, or null with nothing written.</summary>
@@ -35,7 +37,7 @@ public sealed class FollowUps(SmsTexts texts)
                               and t.result::jsonb ->> 'status' in ('booked', 'rescheduled')) as Booked,
                    l.id as LookedUpId, l.name as LookedUpName,
                    c.structured_data ->> 'procedure' as Mentioned,
-                   k.slug, k.name, k.phone
+                   k.slug, k.name, k.phone, k.country
               from calls c
               join clinics k on k.id = c.clinic_id
               left join lateral (
@@ -47,7 +49,7 @@ public sealed class FollowUps(SmsTexts texts)
              where c.clinic_id = @clinic and c.call_id = @callId
             """, new { clinic, callId }, tx);
         if (facts is null || facts.Booked || facts.CallerPhone is null) return null;
-        if (PhoneNumber.Normalize(facts.CallerPhone, facts.Phone) is not { } to) return null;
+        if (Phone.Textable(facts.CallerPhone, facts.Country) is not { } to) return null; // withheld, invalid or a landline
 
         var procedure = facts.LookedUpId is { } id ? new ProcedureMention(id, facts.LookedUpName!)
             : facts.Mentioned is { Length: > 0 } mentioned && await ProcedureCatalog.FindAsync(conn, tx, clinic, mentioned) is { } found

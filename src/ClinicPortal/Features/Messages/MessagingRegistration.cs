@@ -9,7 +9,9 @@ public static class MessagingRegistration
     {
         s.AddOptions<TwilioOptions>().Bind(config.GetSection("Twilio"));
         s.AddOptions<SmsOptions>().Bind(config.GetSection("Sms"));
-        s.AddHttpClient<TwilioClient>((sp, http) => TwilioClient.Configure(http, sp.GetRequiredService<IOptions<TwilioOptions>>().Value));
+        s.AddTransient<TwilioBaseUrlHandler>();
+        s.AddHttpClient<TwilioClient>((sp, http) => http.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<TwilioOptions>>().Value.TimeoutSeconds))
+            .AddHttpMessageHandler<TwilioBaseUrlHandler>();
         s.AddSingleton<SmsTexts>();
         s.AddSingleton<FollowUps>();
         s.AddSingleton<SmsDispatcher>();

@@ -1,14 +1,16 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Twilio.Clients;
+using Twilio.Exceptions;
+using Twilio.Http;
+using Twilio.Rest.Api.V2010.Account;
+using HttpClient = System.Net.Http.HttpClient;
 
 namespace ClinicPortal.Features.Messages;
 
 /// <summary>Twilio settings (section "Twilio"). Without AccountSid, AuthToken and FromNumber nothing is sent.</summary>
 public sealed class TwilioOptions
 {
+    /// <summary>Where Twilio's API is reached: Twilio itself, or a loopback fake in tests and benchmarks.</summary>
     public string BaseUrl { get; set; } = "https://api.twilio.com";
     public string? AccountSid { get; set; }
     public string? AuthToken { get; set; }
@@ -34,72 +36,80 @@ public abstract record TwilioSend
 }
 
 /// <summary>
-/// Twilio's REST API (2010-04-01) through a typed HttpClient: form-encoded POST to create a message,
-/// GET of the message list to find one sent earlier, HTTP Basic with the account SID and auth token.
+/// Twilio's Messages API through the Twilio SDK, on our typed HttpClient (its timeout, and the base-URL handler
+/// below, so tests and benchmarks reach a loopback fake). Outcomes come back as TwilioSend; the outbox, leases,
+/// retries and the send-once look-up stay ours (SmsDispatcher).
 /// </summary>
 public sealed class TwilioClient(HttpClient http, IOptions<TwilioOptions> options)
 {
     private TwilioOptions O => options.Value;
 
-    public static void Configure(HttpClient http, TwilioOptions o)
-    {
-        http.BaseAddress = new Uri(o.BaseUrl.TrimEnd('/') + "/");
-        http.Timeout = TimeSpan.FromSeconds(o.TimeoutSeconds);
-        if (o.Configured)
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes(o.AccountSid + ":" + o.AuthToken)));
-    }
-
-    private string MessagesPath => $"2010-04-01/Accounts/{Uri.EscapeDataString(O.AccountSid!)}/Messages.json";
+    private TwilioRestClient Rest() => new(O.AccountSid, O.AuthToken, httpClient: new SystemNetHttpClient(http));
 
     public async Task<TwilioSend> SendAsync(string to, string body, string? statusCallback, CancellationToken ct)
     {
-        var form = new List<KeyValuePair<string, string>> { new("To", to), new("From", O.FromNumber!), new("Body", body) };
-        if (statusCallback is not null) form.Add(new("StatusCallback", statusCallback));
+        var create = new CreateMessageOptions(new Twilio.Types.PhoneNumber(to)) { From = new Twilio.Types.PhoneNumber(O.FromNumber), Body = body };
+        if (statusCallback is not null) create.StatusCallback = new Uri(statusCallback);
         try
         {
-            using var response = await http.PostAsync(MessagesPath, new FormUrlEncodedContent(form), ct);
-            var json = await ReadJsonAsync(response, ct);
-            if (response.IsSuccessStatusCode && Text(json, "sid") is { } sid) return new TwilioSend.Accepted(sid, Text(json, "status") ?? "queued");
-            return Refusal(response.StatusCode, json);
+            // The SDK takes no cancellation token: the HttpClient's timeout bounds the request, ct only stops our wait.
+            var message = await MessageResource.CreateAsync(create, Rest()).WaitAsync(ct);
+            return new TwilioSend.Accepted(message.Sid, message.Status?.ToString() ?? "queued");
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        catch (ApiConnectionException e)
         {
-            return new TwilioSend.NoAnswer(e is TaskCanceledException ? $"no answer within {O.TimeoutSeconds:0.#} s" : e.Message);
+            return new TwilioSend.NoAnswer(e.InnerException is TaskCanceledException ? $"no answer within {O.TimeoutSeconds:0.#} s" : e.Message);
+        }
+        catch (ApiException e) when (e.Status == 0)
+        {
+            // An error answer without Twilio's error body (a proxy's page, say): whether Twilio created the message is unknown.
+            return new TwilioSend.NoAnswer(e.Message);
+        }
+        catch (ApiException e)
+        {
+            return new TwilioSend.Refused(e.Status, e.Code == 0 ? null : e.Code, e.Message);
         }
     }
 
     /// <summary>
-    /// Twilio's record of a message to this number whose body carries the ref, if it has one: the
-    /// newest page of messages from our number to theirs (newest first), which is where an attempt of
-    /// the last minutes is. Throws when Twilio cannot be asked, so the caller does not send blind.
+    /// Twilio's record of a message to this number whose body carries the ref, if it has one: the newest page of
+    /// messages from our number to theirs (newest first), which is where an attempt of the last minutes is. Throws
+    /// HttpRequestException when Twilio cannot be asked, so the caller does not send blind.
     /// </summary>
     public async Task<(string Sid, string Status)?> FindAsync(string to, string reference, CancellationToken ct)
     {
-        var query = $"?To={Uri.EscapeDataString(to)}&From={Uri.EscapeDataString(O.FromNumber!)}&PageSize=100";
-        using var response = await http.GetAsync(MessagesPath + query, ct);
-        var json = await ReadJsonAsync(response, ct);
-        if (!response.IsSuccessStatusCode)
-            throw new HttpRequestException($"Twilio's message list answered {(int)response.StatusCode}: {Text(json, "message")}");
-        if (json.ValueKind != JsonValueKind.Object || !json.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
-            throw new HttpRequestException("Twilio's message list had no messages array");
-        foreach (var m in messages.EnumerateArray())
-            if (Text(m, "body") is { } body && body.Contains(reference, StringComparison.Ordinal) && Text(m, "sid") is { } sid)
-                return (sid, Text(m, "status") ?? "sent");
-        return null;
+        var read = new ReadMessageOptions
+        {
+            To = new Twilio.Types.PhoneNumber(to), From = new Twilio.Types.PhoneNumber(O.FromNumber), PageSize = 100, Limit = 100,
+        };
+        try
+        {
+            var page = await MessageResource.ReadAsync(read, Rest()).WaitAsync(ct);
+            foreach (var m in page)
+                if (m.Body?.Contains(reference, StringComparison.Ordinal) == true) return (m.Sid, m.Status?.ToString() ?? "sent");
+            return null;
+        }
+        catch (TwilioException e)
+        {
+            throw new HttpRequestException("Twilio's message list could not be read: " + e.Message, e);
+        }
     }
+}
 
-    private static TwilioSend.Refused Refusal(HttpStatusCode status, JsonElement json) => new((int)status,
-        json.ValueKind == JsonValueKind.Object && json.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : null,
-        Text(json, "message") ?? $"Twilio answered {(int)status}");
-
-    private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, CancellationToken ct)
+/// <summary>
+/// The SDK always addresses https://api.twilio.com; this points its requests at Twilio:BaseUrl instead (scheme,
+/// host, port and any path prefix), which is Twilio itself unless a fake or a proxy is configured.
+/// </summary>
+public sealed class TwilioBaseUrlHandler(IOptions<TwilioOptions> options) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
-        var text = await response.Content.ReadAsStringAsync(ct);
-        try { return JsonDocument.Parse(text).RootElement; }
-        catch (JsonException) { return default; }
+        var target = new Uri(options.Value.BaseUrl);
+        if (request.RequestUri is { } uri)
+            request.RequestUri = new UriBuilder(uri)
+            {
+                Scheme = target.Scheme, Host = target.Host, Port = target.Port, Path = target.AbsolutePath.TrimEnd('/') + uri.AbsolutePath,
+            }.Uri;
+        return base.SendAsync(request, ct);
     }
-
-    private static string? Text(JsonElement obj, string name) =>
-        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

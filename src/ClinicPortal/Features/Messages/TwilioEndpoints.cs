@@ -32,8 +32,7 @@ public static class TwilioEndpoints
         if (!request.HasFormContentType)
             return (null, VapiEndpoints.Problem(StatusCodes.Status400BadRequest, "Not a Twilio callback", "Expected an application/x-www-form-urlencoded body."));
         var form = await request.ReadFormAsync(ct);
-        var pairs = form.SelectMany(f => f.Value.Select(v => KeyValuePair.Create(f.Key, v ?? "")));
-        if (!TwilioSignature.IsValid(token, TwilioSignature.RequestUrl(request, config), pairs, request.Headers["X-Twilio-Signature"]))
+        if (!TwilioSignature.IsValid(token, TwilioSignature.RequestUrl(request, config), form, request.Headers["X-Twilio-Signature"]))
         {
             log.LogWarning("Refused a Twilio callback to {Path} from {Remote}: bad signature", request.Path, request.HttpContext.Connection.RemoteIpAddress);
             return (null, VapiEndpoints.Problem(StatusCodes.Status403Forbidden, "Forbidden", "The X-Twilio-Signature header does not match this request."));

@@ -1,26 +1,22 @@
-using System.Security.Cryptography;
-using System.Text;
+using Twilio.Security;
 
 namespace ClinicPortal.Features.Messages;
 
-/// <summary>
-/// Twilio's request signature (X-Twilio-Signature): HMAC-SHA1, keyed with the auth token, of the full URL
-/// Twilio called followed by every POST parameter's name and value, sorted by name; base64.
-/// </summary>
+/// <summary>Twilio's request signature (X-Twilio-Signature), checked with the Twilio SDK's RequestValidator.</summary>
 public static class TwilioSignature
 {
-    public static string Compute(string authToken, string url, IEnumerable<KeyValuePair<string, string>> form)
+    /// <summary>
+    /// Whether the signature is Twilio's for this URL and form, keyed with the auth token (the SDK compares in
+    /// constant time, and accepts the URL with or without the scheme's default port). A missing signature is invalid.
+    /// </summary>
+    public static bool IsValid(string authToken, string url, IFormCollection form, string? signature)
     {
-        var data = new StringBuilder(url);
-        foreach (var (name, value) in form.OrderBy(p => p.Key, StringComparer.Ordinal).ThenBy(p => p.Value, StringComparer.Ordinal))
-            data.Append(name).Append(value);
-        return Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(data.ToString())));
+        if (signature is not { Length: > 0 }) return false;
+        var parameters = new System.Collections.Specialized.NameValueCollection();
+        foreach (var (name, values) in form)
+            foreach (var value in values) parameters.Add(name, value);
+        return new RequestValidator(authToken).Validate(url, parameters, signature);
     }
-
-    /// <summary>Constant-time comparison with what the request says; a missing signature is invalid.</summary>
-    public static bool IsValid(string authToken, string url, IEnumerable<KeyValuePair<string, string>> form, string? signature) =>
-        signature is { Length: > 0 } &&
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(Compute(authToken, url, form)), Encoding.UTF8.GetBytes(signature));
 
     /// <summary>
     /// The URL Twilio signed: Portal:PublicBaseUrl (what Twilio was given, whatever proxy sits in front)

@@ -8,7 +8,7 @@ using Npgsql;
 
 namespace ClinicPortal.Features.Settings;
 
-public sealed record ClinicSettings(string Name, string TimeZone, int MinNoticeMinutes, string? Phone);
+public sealed record ClinicSettings(string Name, string TimeZone, int MinNoticeMinutes, string? Phone, string Country);
 
 public sealed record CredentialRow(Guid Id, string Label, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt);
 
@@ -19,7 +19,7 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
     {
         await using var conn = await db.OpenAsync(ct);
         await using var grid = await conn.QueryForClinicAsync("""
-            select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone from clinics where id = @clinic;
+            select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic;
             select id, label, created_at as CreatedAt, last_used_at as LastUsedAt, revoked_at as RevokedAt
               from webhook_credentials order by revoked_at nulls first, created_at desc;
             """, new { clinic });
@@ -34,7 +34,7 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
         try
         {
             var before = await conn.QuerySingleAsync<ClinicSettings>(
-                "select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone from clinics where id = @clinic for update", new { clinic }, tx);
+                "select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic for update", new { clinic }, tx);
             await conn.ExecuteAsync("update clinics set time_zone = @timeZone, min_notice_minutes = @minNoticeMinutes where id = @clinic",
                 new { clinic, timeZone, minNoticeMinutes }, tx);
             await Audit(conn, tx, actor, "clinic.settings_changed", "clinic", clinic.ToString(), new
