@@ -11,7 +11,8 @@ public sealed class AppointmentsBrowserTests(BrowserFixture browser)
     public async Task A_conflicting_reschedule_in_the_ui_offers_alternatives_and_leaves_the_appointment_where_it_was()
     {
         var clinic = await BrowserClinic.NewAsync(browser);
-        var date = DateTime.UtcNow.Date.AddDays(21).ToString("yyyy-MM-dd");
+        var day = DateTime.UtcNow.Date.AddDays(21);
+        var date = day.ToString("yyyy-MM-dd");
         await BrowserClinic.BookAsync(browser.InstanceA, clinic.Secret, "Una Taken", "10:00", date);
         await BrowserClinic.BookAsync(browser.InstanceA, clinic.Secret, "Victor Mover", "11:00", date);
         var page = await browser.SignInAsync(browser.InstanceA, clinic.Email, BrowserClinic.Password);
@@ -19,8 +20,8 @@ public sealed class AppointmentsBrowserTests(BrowserFixture browser)
 
         var row = page.GetByTestId("appointments").Locator("tr", new() { HasText = "Victor Mover" });
         await row.GetByRole(AriaRole.Button, new() { Name = "Reschedule" }).ClickAsync();
-        await page.FillAsync("input[name=move-date]", date);
-        await page.FillAsync("input[name=move-time]", "10:00");
+        await BrowserFixture.TypeAsync(page, "move-date", BrowserFixture.Typed(day));
+        await BrowserFixture.TypeAsync(page, "move-time", "10:00");
         await page.GetByTestId("move").ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("outcome")).ToContainTextAsync("already taken");
@@ -47,13 +48,13 @@ public sealed class AppointmentsBrowserTests(BrowserFixture browser)
         var clinic = await BrowserClinic.NewAsync(browser);
         var page = await browser.SignInAsync(browser.InstanceA, clinic.Email, BrowserClinic.Password);
         await BrowserFixture.GotoAsync(page, "/appointments");
-        var date = DateTime.UtcNow.Date.AddDays(22).ToString("yyyy-MM-dd");
+        var day = DateTime.UtcNow.Date.AddDays(22);
 
-        await page.SelectOptionAsync("select[name=new-provider]", new SelectOptionValue { Label = "Dr Ada A" });
-        await page.FillAsync("input[name=new-date]", date);
-        await page.FillAsync("input[name=new-time]", "09:30");
-        await page.FillAsync("input[name=new-patient]", "Walk-in Wanda");
-        await page.FillAsync("input[name=new-phone]", "07700 100777");
+        await BrowserFixture.ChooseAsync(page, "new-provider", "Dr Ada A");
+        await BrowserFixture.TypeAsync(page, "new-date", BrowserFixture.Typed(day));
+        await BrowserFixture.TypeAsync(page, "new-time", "09:30");
+        await BrowserFixture.TypeAsync(page, "new-patient", "Walk-in Wanda");
+        await BrowserFixture.TypeAsync(page, "new-phone", "07700 100777");
         await page.GetByTestId("book").ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("outcome")).ToContainTextAsync("confirmation code");

@@ -14,7 +14,7 @@ public sealed class AuditBrowserTests(BrowserFixture browser)
         var page = await browser.SignInAsync(browser.InstanceA, clinic.Email, BrowserClinic.Password);
         await BrowserFixture.GotoAsync(page, "/admin/audit");
 
-        await page.SelectOptionAsync("select[name=action]", "appointment.booked");
+        await BrowserFixture.ChooseAsync(page, "action", "appointment.booked");
         await Assertions.Expect(page.GetByTestId("audit").Locator("tbody tr")).ToHaveCountAsync(1);
         await page.GetByTestId("audit").Locator("tbody tr").First.ClickAsync();
         await Assertions.Expect(page.GetByTestId("detail")).ToContainTextAsync("Dr Ada A");

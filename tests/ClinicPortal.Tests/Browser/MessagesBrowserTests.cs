@@ -47,12 +47,12 @@ public sealed class MessagesBrowserTests(BrowserFixture browser)
         var page = await browser.SignInAsync(browser.InstanceA, clinic.Email, BrowserClinic.Password);
         await BrowserFixture.GotoAsync(page, "/messages");
 
-        var failed = page.Locator("tr[data-status=failed]");
+        var failed = page.Locator("tr.status-failed");
         await Assertions.Expect(failed).ToContainTextAsync("30008: Unknown error", new() { Timeout = 10_000 });
         await failed.GetByTestId("resend").ClickAsync();
 
-        await Assertions.Expect(page.GetByTestId("messages-message")).ToContainTextAsync("Queued again");
-        await Assertions.Expect(page.Locator("tr[data-status=sent]")).ToContainTextAsync("resent", new() { Timeout = 10_000 });
+        await Assertions.Expect(BrowserFixture.Snackbar(page)).ToContainTextAsync("Queued again");
+        await Assertions.Expect(page.Locator("tr.status-sent")).ToContainTextAsync("resent", new() { Timeout = 10_000 });
         Assert.Single(twilio.MessagesTo(caller));
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "messages.png"), FullPage = true });
     }

@@ -16,9 +16,9 @@ public sealed class ProceduresBrowserTests(BrowserFixture browser)
         await BrowserFixture.GotoAsync(page, "/procedures");
 
         await page.GetByText("Liquid rhinoplasty").ClickAsync();
-        await page.FillAsync("input[name=price]", "£2,700-£3,600");
+        await BrowserFixture.TypeAsync(page, "price", "£2,700-£3,600");
         await page.GetByTestId("save-procedure").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("procedures-message")).ToContainTextAsync("is saved");
+        await Assertions.Expect(BrowserFixture.Snackbar(page)).ToContainTextAsync("is saved");
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "procedures.png"), FullPage = true });
 
         using var http = new HttpClient { BaseAddress = new Uri(browser.InstanceB.Url) };

@@ -13,7 +13,7 @@ public sealed class SettingsBrowserTests(BrowserFixture browser)
         var page = await browser.SignInAsync(browser.InstanceA, clinic.Email, BrowserClinic.Password);
         await BrowserFixture.GotoAsync(page, "/admin/settings");
 
-        await page.FillAsync("input[name=credential-label]", "Vapi production");
+        await BrowserFixture.TypeAsync(page, "credential-label", "Vapi production");
         await page.GetByTestId("create-credential").ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("new-secret")).ToContainTextAsync("cps_");

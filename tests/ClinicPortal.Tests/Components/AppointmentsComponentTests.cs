@@ -1,6 +1,7 @@
 using Bunit;
 using ClinicPortal.Features.Appointments;
 using ClinicPortal.Tests.Support;
+using MudBlazor;
 
 namespace ClinicPortal.Tests.Components;
 
@@ -13,27 +14,34 @@ public sealed class AppointmentsComponentTests(ClinicPortalFactory portal)
         var clinic = await portal.CreateClinicAsync();
         await clinic.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "10:00");
         await using var ctx = ComponentContext.For(portal, clinic);
+        var dialogs = ctx.Render<MudDialogProvider>();
+        var snackbars = ctx.Render<MudSnackbarProvider>();
         var cut = ctx.Render<AppointmentsPage>();
         cut.WaitForAssertion(() => Assert.Contains("Pat Test", cut.Find("[data-testid=appointments]").TextContent));
 
-        cut.FindAll("[data-testid=appointments] button").First(b => b.TextContent.Trim() == "Confirm").Click();
+        // The grid renders again while it settles: click the button of the latest render.
+        cut.WaitForAssertion(() => cut.FindAll("[data-testid=appointments] button").First(b => b.TextContent.Trim() == "Confirm").Click());
+        dialogs.WaitForAssertion(() => Assert.Contains("Confirm Pat Test's appointment", dialogs.Markup)); // staff are asked first
+        Assert.Equal(0, await clinic.CountAsync("appointments", "status = 'confirmed'"));
+        dialogs.WaitForAssertion(() => dialogs.FindAll("button").First(b => b.TextContent.Trim() == "Confirm").Click());
 
-        cut.WaitForAssertion(() => Assert.Contains("is now confirmed", cut.Find("[data-testid=outcome]").TextContent));
+        snackbars.WaitForAssertion(() => Assert.Contains("is now confirmed", snackbars.Markup));
         Assert.Equal(1, await clinic.CountAsync("appointments", "status = 'confirmed'"));
         Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'appointment.confirmed' and actor = 'staff:tester@example.com'"));
     }
 
     [Fact]
-    public async Task Reschedule_opens_the_panel_for_that_appointment()
+    public async Task Reschedule_opens_a_dialog_for_that_appointment()
     {
         var clinic = await portal.CreateClinicAsync();
         await clinic.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "10:00");
         await using var ctx = ComponentContext.For(portal, clinic);
+        var dialogs = ctx.Render<MudDialogProvider>();
         var cut = ctx.Render<AppointmentsPage>();
         cut.WaitForAssertion(() => Assert.Contains("Pat Test", cut.Find("[data-testid=appointments]").TextContent));
 
-        cut.FindAll("button").First(b => b.TextContent.Trim() == "Reschedule").Click();
+        cut.WaitForAssertion(() => cut.FindAll("button").First(b => b.TextContent.Trim() == "Reschedule").Click());
 
-        cut.WaitForAssertion(() => Assert.Contains("Reschedule Pat Test", cut.Find("[data-testid=reschedule-panel]").TextContent));
+        dialogs.WaitForAssertion(() => Assert.Contains("Reschedule Pat Test", dialogs.Find("[data-testid=reschedule-panel]").TextContent));
     }
 }

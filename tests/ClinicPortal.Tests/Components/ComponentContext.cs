@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NodaTime;
-using Radzen;
+using MudBlazor.Services;
 
 namespace ClinicPortal.Tests.Components;
 
@@ -26,7 +26,7 @@ public static class ComponentContext
         var ctx = new BunitContext();
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         var s = ctx.Services;
-        s.AddRadzenComponents();
+        s.AddMudServices();
         s.AddSingleton(NpgsqlDataSource.Create(portal.Database.AppConnectionString));
         s.AddSingleton<ClinicDb>();
         s.AddSingleton<IClock>(SystemClock.Instance);

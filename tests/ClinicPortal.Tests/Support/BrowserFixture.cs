@@ -72,6 +72,28 @@ public sealed class BrowserFixture : IAsyncLifetime
         await WaitForCircuitAsync(page);
     }
 
+    /// <summary>Types into a MudBlazor field (text, date or time picker) found by its data-testid, then leaves it so the value is taken.</summary>
+    public static async Task TypeAsync(IPage page, string testId, string text)
+    {
+        // MudBlazor puts the attribute on the input itself for text fields, on a wrapper for pickers.
+        var input = page.Locator($"input[data-testid={testId}], [data-testid={testId}] input").First;
+        await input.FillAsync(text);
+        await input.PressAsync("Tab");
+    }
+
+    /// <summary>Picks an option of a MudSelect found by its data-testid.</summary>
+    public static async Task ChooseAsync(IPage page, string testId, string option)
+    {
+        await page.GetByTestId(testId).ClickAsync();
+        await page.Locator(".mud-popover-open").GetByText(option, new() { Exact = true }).ClickAsync();
+    }
+
+    /// <summary>The snackbars (MudBlazor) where pages say what an action came to.</summary>
+    public static ILocator Snackbar(IPage page) => page.Locator(".mud-snackbar");
+
+    /// <summary>A date as staff type it (British, day first).</summary>
+    public static string Typed(DateTime date) => date.ToString("dd/MM/yyyy", System.Globalization.CultureInfo.InvariantCulture);
+
     private static Task WaitForCircuitAsync(IPage page) =>
         page.Locator("[data-circuit=on]").WaitForAsync(new() { Timeout = 20_000 });
 }

@@ -38,14 +38,14 @@ public sealed class AuditLogStore(ClinicDb db, CommitSignal committed)
         """;
 
     public async Task<(IReadOnlyList<AuditRow> Rows, int Total, IReadOnlyList<string> Actions)> SearchAsync(Guid clinic, AuditFilter f, int skip, int take,
-        CancellationToken ct = default)
+        bool oldestFirst = false, CancellationToken ct = default)
     {
         await using var conn = await db.OpenAsync(ct);
         var p = new DynamicParameters(f.Parameters(clinic));
         p.Add("skip", skip);
         p.Add("take", Math.Clamp(take, 1, 200));
         await using var grid = await conn.QueryForClinicAsync($"""
-            {Columns} {Where} order by l.id desc limit @take offset @skip;
+            {Columns} {Where} order by l.id {(oldestFirst ? "asc" : "desc")} limit @take offset @skip;
             select count(*) {Where};
             select distinct action from audit_log order by action;
             """, p);

@@ -1,3 +1,4 @@
+using ClinicPortal.Shared;
 using NodaTime;
 
 namespace ClinicPortal.Features.Booking;

@@ -1,3 +1,4 @@
+using ClinicPortal.Shared;
 using ClinicPortal.Features.Procedures;
 using ClinicPortal.Features.Webhooks;
 using NodaTime;

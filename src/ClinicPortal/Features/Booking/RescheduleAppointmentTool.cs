@@ -1,3 +1,4 @@
+using ClinicPortal.Shared;
 using ClinicPortal.Features.Webhooks;
 
 namespace ClinicPortal.Features.Booking;

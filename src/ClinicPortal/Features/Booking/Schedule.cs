@@ -1,3 +1,4 @@
+using ClinicPortal.Shared;
 using ClinicPortal.Infrastructure.Database;
 using Dapper;
 using NodaTime;

@@ -1,3 +1,4 @@
+using ClinicPortal.Shared;
 using System.Text.Json;
 using ClinicPortal.Features.Booking;
 using ClinicPortal.Features.Events;

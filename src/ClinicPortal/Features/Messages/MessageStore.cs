@@ -25,20 +25,26 @@ public sealed class MessageRow
 /// <summary>The clinic's text messages for staff, newest first, and resending one that did not go.</summary>
 public sealed class MessageStore(ClinicDb db, CommitSignal committed)
 {
-    public async Task<IReadOnlyList<MessageRow>> ListAsync(Guid clinic, string? phone, string? status, int limit = 200, CancellationToken ct = default)
+    /// <summary>One page of the clinic's texts (newest first unless asked otherwise), filtered by number and status, and how many match.</summary>
+    public async Task<(IReadOnlyList<MessageRow> Rows, int Total)> SearchAsync(Guid clinic, string? phone, string? status, int skip, int take,
+        bool oldestFirst = false, CancellationToken ct = default)
     {
         await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync("""
+        await using var grid = await conn.QueryForClinicAsync($"""
             select m.id, m.kind, m.to_phone as ToPhone, p.name as PatientName, m.body, m.status, m.attempts, m.error_code as ErrorCode,
                    m.error_message as ErrorMessage, m.twilio_status as TwilioStatus, m.created_at as CreatedAt, m.sent_at as SentAt,
                    m.resent_from as ResentFrom
               from sms_messages m
               left join patients p on p.clinic_id = m.clinic_id and p.phone = m.to_phone
-             where (@phone::text is null or m.to_phone = @phone) and (@status::text is null or m.status = @status)
-             order by m.created_at desc limit @limit
-            """, new { clinic, phone, status, limit });
-        return (await grid.ReadAsync<MessageRow>()).ToList();
+             where {Where}
+             order by m.created_at {(oldestFirst ? "asc" : "desc")}, m.id limit @take offset @skip;
+            select count(*) from sms_messages m where {Where};
+            """, new { clinic, phone, status, skip, take = Math.Clamp(take, 1, 200) });
+        var rows = (await grid.ReadAsync<MessageRow>()).ToList();
+        return (rows, (int)await grid.ReadSingleAsync<long>());
     }
+
+    private const string Where = "(@phone::text is null or m.to_phone = @phone) and (@status::text is null or m.status = @status)";
 
     /// <summary>outcome: queued, not_found, not_resendable, appointment_not_pending or already_resent.</summary>
     public async Task<string> ResendAsync(Guid clinic, Guid message, string actor, CancellationToken ct = default)

@@ -1,3 +1,4 @@
+using ClinicPortal.Shared;
 using ClinicPortal.Features.Booking;
 using ClinicPortal.Features.Clinics;
 using ClinicPortal.Infrastructure.Database;

@@ -6,7 +6,7 @@ using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Settings;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Radzen;
+using MudBlazor.Services;
 
 namespace ClinicPortal.Features.Staff;
 
@@ -16,10 +16,14 @@ public static class StaffPortal
     public static WebApplicationBuilder AddStaffPortal(this WebApplicationBuilder builder)
     {
         var s = builder.Services;
-        // Radzen's assets come from the build output's static web assets manifest, in every environment.
+        // MudBlazor's assets (and blazor.web.js) come from the build output's static web assets manifest, in every environment.
         builder.WebHost.UseStaticWebAssets();
         s.AddRazorComponents().AddInteractiveServerComponents();
-        s.AddRadzenComponents();
+        s.AddMudServices(o =>
+        {
+            o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight;
+            o.SnackbarConfiguration.VisibleStateDuration = 6000;
+        });
         s.AddCascadingAuthenticationState();
         s.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
         {

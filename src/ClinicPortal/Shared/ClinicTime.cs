@@ -2,7 +2,7 @@ using ClinicPortal.Features.Webhooks;
 using NodaTime;
 using NodaTime.Text;
 
-namespace ClinicPortal.Features.Booking;
+namespace ClinicPortal.Shared;
 
 /// <summary>Clinic-local dates and times, resolved against the clinic's IANA zone (DESIGN.md, Time).</summary>
 public static class ClinicTime
