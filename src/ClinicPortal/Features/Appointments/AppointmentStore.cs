@@ -12,7 +12,7 @@ public sealed record AppointmentFilter(DateTime? FromUtc, DateTime? ToUtc, Guid?
 public sealed record Choice(Guid Id, string Name);
 
 /// <summary>Staff reads and status changes for appointments, under row-level security for the staff member's clinic.</summary>
-public sealed class AppointmentStore(ClinicDb db, CommitSignal committed)
+public sealed class AppointmentStore(ClinicDb db)
 {
     private sealed record Changed(DateTime StartsAt, string Provider, string Patient);
 
@@ -80,28 +80,28 @@ public sealed class AppointmentStore(ClinicDb db, CommitSignal committed)
     public async Task<bool> ChangeStatusAsync(Guid clinic, Guid id, string to, string actor, CancellationToken ct = default)
     {
         if (!Transitions.TryGetValue(to, out var from)) throw new ArgumentOutOfRangeException(nameof(to), to, "not a status staff can set");
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
-        var changed = await conn.QuerySingleOrDefaultAsync<Changed>("""
-            with changed as (
-                update appointments a set status = @to::appointment_status, updated_at = now()
-                 where a.clinic_id = @clinic and a.id = @id and a.status::text = any (@from)
-                returning a.starts_at, a.provider_id, a.patient_id)
-            select c.starts_at as StartsAt, pv.name as Provider, pt.name as Patient from changed c
-              join providers pv on pv.clinic_id = @clinic and pv.id = c.provider_id
-              join patients pt on pt.clinic_id = @clinic and pt.id = c.patient_id
-            """, new { clinic, id, to, from }, tx);
-        if (changed is not { } c) return false; // already changed by someone else, or not a status this change may start from
-        var detail = System.Text.Json.JsonSerializer.Serialize(new
+        // Staff cancelling and the voice agent's cancel_appointment both write through the unit of work (ClinicDb).
+        return await db.WriteAsync(clinic, async (conn, tx) =>
         {
-            appointment_id = id, status = to, provider_name = c.Provider, patient_name = c.Patient, starts_at = c.StartsAt, source = "staff", actor,
-        });
-        await conn.ExecuteAsync("""
-            select audit(@actor, @action, 'appointment', @id::text, @detail::jsonb - 'patient_name');
-            select emit_event(@kind, @detail::jsonb);
-            """, new { actor, action = "appointment." + to, id, detail, kind = to == "cancelled" ? "cancellation" : "status" }, tx);
-        await tx.CommitAsync(ct);
-        committed.Signal();
-        return true;
+            var changed = await conn.QuerySingleOrDefaultAsync<Changed>("""
+                with changed as (
+                    update appointments a set status = @to::appointment_status, updated_at = now()
+                     where a.clinic_id = @clinic and a.id = @id and a.status::text = any (@from)
+                    returning a.starts_at, a.provider_id, a.patient_id)
+                select c.starts_at as StartsAt, pv.name as Provider, pt.name as Patient from changed c
+                  join providers pv on pv.clinic_id = @clinic and pv.id = c.provider_id
+                  join patients pt on pt.clinic_id = @clinic and pt.id = c.patient_id
+                """, new { clinic, id, to, from }, tx);
+            if (changed is not { } c) return false; // already changed by someone else, or not a status this change may start from
+            var detail = System.Text.Json.JsonSerializer.Serialize(new
+            {
+                appointment_id = id, status = to, provider_name = c.Provider, patient_name = c.Patient, starts_at = c.StartsAt, source = "staff", actor,
+            });
+            await conn.ExecuteAsync("""
+                select audit(@actor, @action, 'appointment', @id::text, @detail::jsonb - 'patient_name');
+                select emit_event(@kind, @detail::jsonb);
+                """, new { actor, action = "appointment." + to, id, detail, kind = to == "cancelled" ? EventKinds.Cancellation : EventKinds.Status }, tx);
+            return true;
+        }, ct);
     }
 }

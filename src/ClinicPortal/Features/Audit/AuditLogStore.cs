@@ -19,7 +19,7 @@ public sealed record AuditFilter(DateTime? FromUtc, DateTime? ToUtc, string? Act
 }
 
 /// <summary>The admin's view of a clinic's audit trail: filtered pages, the list of actions, CSV export.</summary>
-public sealed class AuditLogStore(ClinicDb db, CommitSignal committed)
+public sealed class AuditLogStore(ClinicDb db)
 {
     public const int ExportLimit = 100_000;
 
@@ -57,16 +57,15 @@ public sealed class AuditLogStore(ClinicDb db, CommitSignal committed)
     /// <summary>Writes the filtered rows as CSV (RFC 4180), oldest first, and audits the export itself.</summary>
     public async Task<int> ExportCsvAsync(Guid clinic, AuditFilter f, string actor, Stream output, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
-        var p = new DynamicParameters(f.Parameters(clinic));
-        p.Add("limit", ExportLimit);
-        var rows = await conn.QueryAsync<AuditRow>($"{Columns} {Where} order by l.id limit @limit", p, tx);
-        var count = await AuditCsv.WriteAsync(rows, output, ct);
-        await conn.ExecuteAsync("select audit(@actor, 'audit.exported', 'audit_log', 'csv', @detail::jsonb)",
-            new { actor, detail = System.Text.Json.JsonSerializer.Serialize(new { rows = count, filter = f }) }, tx);
-        await tx.CommitAsync(ct);
-        committed.Signal();
-        return count;
+        return await db.WriteAsync(clinic, async (conn, tx) =>
+        {
+            var p = new DynamicParameters(f.Parameters(clinic));
+            p.Add("limit", ExportLimit);
+            var rows = await conn.QueryAsync<AuditRow>($"{Columns} {Where} order by l.id limit @limit", p, tx);
+            var count = await AuditCsv.WriteAsync(rows, output, ct);
+            await conn.ExecuteAsync("select audit(@actor, 'audit.exported', 'audit_log', 'csv', @detail::jsonb)",
+                new { actor, detail = System.Text.Json.JsonSerializer.Serialize(new { rows = count, filter = f }) }, tx);
+            return count;
+        }, ct);
     }
 }

@@ -31,11 +31,18 @@ public abstract record BookingOutcome
 /// database cannot know (clock, hours, time off, daylight saving), then one call to book_appointment,
 /// whose exclusion constraint decides conflicts. Alternatives are computed only after a conflict.
 /// </summary>
-public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed, Privacy.NoteProtector notes, Messages.SmsTexts texts)
+public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector notes, Messages.SmsTexts texts)
 {
-    public async Task<BookingOutcome> BookAsync(Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers = null, CancellationToken ct = default)
+    // Each statement commits on its own in one round trip (the hot path); the unit of work wakes listeners when the booking is done.
+    public Task<BookingOutcome> BookAsync(Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers = null, CancellationToken ct = default) =>
+        db.RunAsync(conn => BookOnAsync(conn, clinic, r, who, answers), ct);
+
+    public Task<BookingOutcome> RescheduleAsync(Guid clinic, AppointmentKey key, LocalDate date, LocalTime time, Requester who,
+        ToolAnswers? answers = null, CancellationToken ct = default) =>
+        db.RunAsync(conn => RescheduleOnAsync(conn, clinic, key, date, time, who, answers), ct);
+
+    private async Task<BookingOutcome> BookOnAsync(Npgsql.NpgsqlConnection conn, Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers)
     {
-        await using var conn = await db.OpenAsync(ct);
         var c = await BookingContext.LoadAsync(conn, clinic, r.Provider, r.Procedure, r.Date);
         if (c.Provider is not { } provider) return new BookingOutcome.Invalid($"this clinic has no provider '{r.Provider}'");
         if (r.Procedure is not null && c.Procedure is null) return new BookingOutcome.Invalid($"this clinic does not offer '{r.Procedure}'");
@@ -61,7 +68,6 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed, Pr
                 confirmation),
             a => answers?.Booked(Booked(a.Code, null)) ?? "", placeholder);
         if (outcome == "replay") return new BookingOutcome.Replay(stored);
-        committed.Signal();
         if (outcome == "booked") return Booked(code, stored);
 
         var alternatives = await BookingStore.AlternativesAsync(conn, clinic, provider.Id, r.Date, slot.Starts, c.Length, c.Buffer, now);
@@ -69,10 +75,9 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed, Pr
     }
 
     /// <summary>Moves a live appointment (found by the caller's code and phone, or by id for staff).</summary>
-    public async Task<BookingOutcome> RescheduleAsync(Guid clinic, AppointmentKey key, LocalDate date, LocalTime time, Requester who,
-        ToolAnswers? answers = null, CancellationToken ct = default)
+    private async Task<BookingOutcome> RescheduleOnAsync(Npgsql.NpgsqlConnection conn, Guid clinic, AppointmentKey key, LocalDate date, LocalTime time,
+        Requester who, ToolAnswers? answers)
     {
-        await using var conn = await db.OpenAsync(ct);
         var (info, a) = await AppointmentLookup.FindAsync(conn, null, clinic, key);
         if (a is null) return new BookingOutcome.Invalid(AppointmentLookup.NotFound);
         var c = await BookingContext.LoadAsync(conn, clinic, a.ProviderSlug, null, date);
@@ -92,7 +97,6 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed, Pr
             answers?.Booked(moved) ?? "", placeholder, ToolJson.Serialize(new { status = "not_found", message = AppointmentLookup.NotFound }));
         if (outcome == "replay") return new BookingOutcome.Replay(stored);
         if (outcome == "not_found") return new BookingOutcome.Invalid(AppointmentLookup.NotFound);
-        committed.Signal();
         if (outcome == "rescheduled") return moved with { Result = stored };
 
         var alternatives = await BookingStore.AlternativesAsync(conn, clinic, a.ProviderId, date, slot.Starts, length, buffer, now);
@@ -103,7 +107,7 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed, Pr
     /// After a conflict, in one round trip: the event that tells the collisions feed what the loser was
     /// offered (keyed to the attempt), and for a tool call its stored answer, now with the alternatives.
     /// </summary>
-    private async Task<BookingOutcome.Conflict> ConflictAsync(Npgsql.NpgsqlConnection conn, Guid clinic, Requester who, ToolAnswers? answers,
+    private static async Task<BookingOutcome.Conflict> ConflictAsync(Npgsql.NpgsqlConnection conn, Guid clinic, Requester who, ToolAnswers? answers,
         Guid attempt, BookingOutcome.Conflict conflict)
     {
         var text = answers is not null && who.ToolCallId is not null ? answers.Conflict(conflict) : null;
@@ -115,7 +119,6 @@ public sealed class Booker(ClinicDb db, IClock clock, CommitSignal committed, Pr
             clinic, text, toolCallId = who.ToolCallId,
             offered = System.Text.Json.JsonSerializer.Serialize(new { attempt, alternatives = conflict.Alternatives.Select(x => x.Starts.ToDateTimeUtc()) }),
         });
-        committed.Signal();
         return conflict with { Result = text };
     }
 }

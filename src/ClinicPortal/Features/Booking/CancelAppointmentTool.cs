@@ -7,7 +7,7 @@ using NodaTime;
 namespace ClinicPortal.Features.Booking;
 
 /// <summary>cancel_appointment: cancelled or not_found. A cancelled slot is free again at once.</summary>
-public sealed class CancelAppointmentTool(ToolLedger ledger, CommitSignal committed) : ITool
+public sealed class CancelAppointmentTool(ToolLedger ledger) : ITool
 {
     public string Name => "cancel_appointment";
 
@@ -15,7 +15,8 @@ public sealed class CancelAppointmentTool(ToolLedger ledger, CommitSignal commit
     {
         var code = args.Required("confirmation_code");
         var phone = args.Required("patient_phone");
-        var result = await ledger.RunOnceAsync(ctx, Name, async (conn, tx) =>
+        // The ledger's transaction is the unit of work (ClinicDb.WriteAsync): committed, then listeners are woken.
+        return await ledger.RunOnceAsync(ctx, Name, async (conn, tx) =>
         {
             var (clinic, a) = await AppointmentLookup.FindAsync(conn, tx, ctx.ClinicId, new AppointmentKey.ByCode(code, phone));
             if (a is null) return ToolJson.Serialize(new { status = "not_found", message = AppointmentLookup.NotFound });
@@ -28,11 +29,9 @@ public sealed class CancelAppointmentTool(ToolLedger ledger, CommitSignal commit
             await conn.ExecuteAsync("""
                 update appointments set status = 'cancelled', updated_at = now() where clinic_id = @ClinicId and id = @Id;
                 select audit(@Actor, 'appointment.cancelled', 'appointment', @Id::text, @detail::jsonb - 'patient_name');
-                select emit_event('cancellation', @detail::jsonb);
+                select emit_event('cancellation', @detail::jsonb); -- EventKinds.Cancellation
                 """, new { ctx.ClinicId, a.Id, ctx.Actor, detail }, tx);
             return ToolJson.Serialize(new { status = "cancelled", confirmation_code = ConfirmationCode.Normalize(code), provider = a.ProviderSlug, starts_at = starts });
         }, ct);
-        committed.Signal();
-        return result;
     }
 }

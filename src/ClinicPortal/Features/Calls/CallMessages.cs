@@ -11,7 +11,7 @@ namespace ClinicPortal.Features.Calls;
 /// summary, structured data) is redacted before it is stored, and is never logged. An end-of-call report
 /// without a booking queues the follow-up text in the same transaction (<see cref="Messages.FollowUps"/>).
 /// </summary>
-public sealed class CallMessages(ClinicDb db, Events.CommitSignal committed, Messages.FollowUps followUps)
+public sealed class CallMessages(ClinicDb db, Messages.FollowUps followUps)
 {
     private const string Upsert = """
         insert into calls (clinic_id, call_id, status, caller_phone, started_at, ended_at, ended_reason, duration_seconds,
@@ -40,35 +40,34 @@ public sealed class CallMessages(ClinicDb db, Events.CommitSignal committed, Mes
             "end-of-call-report" => "ended",
             _ => null,
         };
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
-        await conn.ExecuteAsync("""
-            insert into call_messages (clinic_id, call_id, message_type, status, ended_reason, customer_phone)
-            values (@clinic, @callId, @type, @status, @endedReason, @phone);
-            """, new { clinic, callId, type = Clip(type), status, endedReason = Clip(Text(message, "endedReason")), phone }, tx);
-        if (callId is not null && status is not null)
+        await db.WriteAsync(clinic, async (conn, tx) =>
         {
-            var analysis = message.TryGetProperty("analysis", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
-            var report = type == "end-of-call-report";
-            await conn.ExecuteAsync(Upsert, new
+            await conn.ExecuteAsync("""
+                insert into call_messages (clinic_id, call_id, message_type, status, ended_reason, customer_phone)
+                values (@clinic, @callId, @type, @status, @endedReason, @phone);
+                """, new { clinic, callId, type = Clip(type), status, endedReason = Clip(Text(message, "endedReason")), phone }, tx);
+            if (callId is not null && status is not null)
             {
-                clinic, callId, status, phone,
-                startedAt = Time(call, "startedAt") ?? Time(message, "startedAt"),
-                endedAt = report ? Time(message, "endedAt") ?? Time(call, "endedAt") ?? DateTime.UtcNow : (DateTime?)null,
-                endedReason = Clip(Text(message, "endedReason")),
-                duration = report && message.TryGetProperty("durationSeconds", out var d) && d.ValueKind == JsonValueKind.Number ? d.GetDecimal() : (decimal?)null,
-                summary = report ? Redacted(Text(analysis, "summary") ?? Text(message, "summary")) : null,
-                transcript = report ? Redacted(Text(message, "transcript") ?? Nested(message, "artifact", "transcript")) : null,
-                structured = report && analysis.ValueKind == JsonValueKind.Object && analysis.TryGetProperty("structuredData", out var sd)
-                    ? RedactJson(sd)?.ToJsonString() : null,
-            }, tx);
-            await conn.ExecuteAsync("select emit_event('call', @payload::jsonb)",
-                new { payload = JsonSerializer.Serialize(new { call_id = callId, status }) }, tx);
-            // The hand-off text, if one is due, is written with the call's end (transactional outbox).
-            if (report) await followUps.QueueAsync(conn, tx, clinic, callId);
-        }
-        await tx.CommitAsync(ct);
-        if (status is not null) committed.Signal();
+                var analysis = message.TryGetProperty("analysis", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
+                var report = type == "end-of-call-report";
+                await conn.ExecuteAsync(Upsert, new
+                {
+                    clinic, callId, status, phone,
+                    startedAt = Time(call, "startedAt") ?? Time(message, "startedAt"),
+                    endedAt = report ? Time(message, "endedAt") ?? Time(call, "endedAt") ?? DateTime.UtcNow : (DateTime?)null,
+                    endedReason = Clip(Text(message, "endedReason")),
+                    duration = report && message.TryGetProperty("durationSeconds", out var d) && d.ValueKind == JsonValueKind.Number ? d.GetDecimal() : (decimal?)null,
+                    summary = report ? Redacted(Text(analysis, "summary") ?? Text(message, "summary")) : null,
+                    transcript = report ? Redacted(Text(message, "transcript") ?? Nested(message, "artifact", "transcript")) : null,
+                    structured = report && analysis.ValueKind == JsonValueKind.Object && analysis.TryGetProperty("structuredData", out var sd)
+                        ? RedactJson(sd)?.ToJsonString() : null,
+                }, tx);
+                await conn.ExecuteAsync("select emit_event('call', @payload::jsonb)",
+                    new { payload = JsonSerializer.Serialize(new { call_id = callId, status }) }, tx);
+                // The hand-off text, if one is due, is written with the call's end (transactional outbox).
+                if (report) await followUps.QueueAsync(conn, tx, clinic, callId);
+            }
+        }, ct);
     }
 
     /// <summary>Every string in the structured data, redacted; the shape stays.</summary>

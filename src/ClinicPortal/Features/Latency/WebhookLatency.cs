@@ -11,7 +11,7 @@ namespace ClinicPortal.Features.Latency;
 /// clinic and bucket), so recording costs the webhook an Interlocked.Increment, not a database write.
 /// Each flush also commits a "latency" event, so dashboards refresh their figures by push.
 /// </summary>
-public sealed class WebhookLatency(ClinicDb db, CommitSignal committed, ILogger<WebhookLatency> logger) : BackgroundService
+public sealed class WebhookLatency(ClinicDb db, ILogger<WebhookLatency> logger) : BackgroundService
 {
     public const string ClinicItem = "webhook.clinic";
     public static readonly TimeSpan FlushEvery = TimeSpan.FromSeconds(5);
@@ -54,15 +54,17 @@ public sealed class WebhookLatency(ClinicDb db, CommitSignal committed, ILogger<
         var taken = Interlocked.Exchange(ref _current, new ConcurrentDictionary<Guid, int[]>());
         if (taken.IsEmpty) return;
         var bucket = DateTime.UnixEpoch.AddSeconds(Math.Floor((DateTime.UtcNow - DateTime.UnixEpoch).TotalSeconds / FlushEvery.TotalSeconds) * FlushEvery.TotalSeconds);
-        await using var conn = await db.OpenAsync(ct);
-        foreach (var (clinic, counts) in taken)
-            await conn.ExecuteAsync(ClinicDb.SetClinic + """
-                insert into webhook_latency (clinic_id, bucket_start, instance, counts) values (@clinic, @bucket, @instance, @counts)
-                on conflict (clinic_id, bucket_start, instance) do update
-                   set counts = (select array_agg(a + b order by i) from unnest(webhook_latency.counts, excluded.counts) with ordinality as x(a, b, i));
-                delete from webhook_latency where clinic_id = @clinic and bucket_start < now() - interval '1 day';
-                select emit_event('latency', '{}');
-                """, new { clinic, bucket, instance = Instance, counts });
-        committed.Signal();
+        await db.RunAsync(async conn =>
+        {
+            foreach (var (clinic, counts) in taken)
+                await conn.ExecuteAsync(ClinicDb.SetClinic + """
+                    insert into webhook_latency (clinic_id, bucket_start, instance, counts) values (@clinic, @bucket, @instance, @counts)
+                    on conflict (clinic_id, bucket_start, instance) do update
+                       set counts = (select array_agg(a + b order by i) from unnest(webhook_latency.counts, excluded.counts) with ordinality as x(a, b, i));
+                    delete from webhook_latency where clinic_id = @clinic and bucket_start < now() - interval '1 day';
+                    select emit_event('latency', '{}');
+                    """, new { clinic, bucket, instance = Instance, counts });
+            return taken.Count;
+        }, ct);
     }
 }

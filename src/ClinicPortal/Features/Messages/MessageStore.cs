@@ -23,7 +23,7 @@ public sealed class MessageRow
 }
 
 /// <summary>The clinic's text messages for staff, newest first, and resending one that did not go.</summary>
-public sealed class MessageStore(ClinicDb db, CommitSignal committed)
+public sealed class MessageStore(ClinicDb db)
 {
     /// <summary>One page of the clinic's texts (newest first unless asked otherwise), filtered by number and status, and how many match.</summary>
     public async Task<(IReadOnlyList<MessageRow> Rows, int Total)> SearchAsync(Guid clinic, string? phone, string? status, int skip, int take,
@@ -49,11 +49,11 @@ public sealed class MessageStore(ClinicDb db, CommitSignal committed)
     /// <summary>outcome: queued, not_found, not_resendable, appointment_not_pending or already_resent.</summary>
     public async Task<string> ResendAsync(Guid clinic, Guid message, string actor, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync("select outcome from resend_sms(@message, @actor)", new { clinic, message, actor });
-        var outcome = await grid.ReadSingleAsync<string>();
-        if (outcome == "queued") committed.Signal();
-        return outcome;
+        return await db.RunAsync(async conn =>
+        {
+            await using var grid = await conn.QueryForClinicAsync("select outcome from resend_sms(@message, @actor)", new { clinic, message, actor });
+            return await grid.ReadSingleAsync<string>();
+        }, ct);
     }
 
     public static string Explain(string outcome) => outcome switch

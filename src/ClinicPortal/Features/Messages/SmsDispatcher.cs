@@ -167,13 +167,11 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
     /// <summary>Records the attempt's outcome if this attempt still holds the message (record_sms_attempt, 0008_messages.sql).</summary>
     private async Task RecordAsync(Claimed m, Outcome o, CancellationToken ct)
     {
-        await using var conn = await db.OpenAsync(ct);
-        await conn.ExecuteAsync(ClinicDb.SetClinic +
+        await db.RunAsync(conn => conn.ExecuteAsync(ClinicDb.SetClinic +
             "select record_sms_attempt(@id, @attempts, @Status, @Sid, @TwilioStatus, @Code, @Error, @RetryAt, @OptOut);", new
         {
             clinic = m.ClinicId, id = m.Id, attempts = m.Attempts, o.Status, o.Sid, o.TwilioStatus, o.Code, o.Error, o.RetryAt, o.OptOut,
-        });
-        committed.Signal();
+        }), ct);
         if (o.Status is "failed") log.LogWarning("Text message {MessageId} failed: {Code} {Error}", m.Id, o.Code, o.Error);
     }
 }

@@ -50,7 +50,7 @@ public static class TwilioEndpoints
         _ => null,
     };
 
-    private static async Task<IResult> StatusAsync(HttpContext http, ClinicDb db, CommitSignal committed, IOptions<TwilioOptions> twilio,
+    private static async Task<IResult> StatusAsync(HttpContext http, ClinicDb db, IOptions<TwilioOptions> twilio,
         IConfiguration config, ILoggerFactory logs, CancellationToken ct)
     {
         var (form, refusal) = await AuthenticateAsync(http.Request, twilio, config, logs.CreateLogger(typeof(TwilioEndpoints)), ct);
@@ -61,30 +61,32 @@ public static class TwilioEndpoints
             return VapiEndpoints.Problem(StatusCodes.Status400BadRequest, "Unknown status", $"MessageStatus '{form["MessageStatus"]}' is not one of Twilio's.");
         int? code = int.TryParse(form["ErrorCode"], out var c) ? c : null;
 
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync("""
-            with current as (
-                select id, case when status in ('delivered', 'undelivered') or (status = 'failed' and twilio_sid is not null) then 3
-                                when status = 'sent' then 2 else 1 end as rank
-                  from sms_messages where clinic_id = @clinic and id = @message and (twilio_sid is null or twilio_sid = @sid) for update),
-            updated as (
-                update sms_messages m set
-                       status = case when @rank > c.rank then @status else m.status end,
-                       twilio_status = case when @rank > c.rank then @twilioStatus else m.twilio_status end,
-                       error_code = case when @rank > c.rank then coalesce(@code, m.error_code) else m.error_code end,
-                       twilio_sid = coalesce(m.twilio_sid, @sid), sent_at = coalesce(m.sent_at, now()), updated_at = now()
-                  from current c
-                 where m.clinic_id = @clinic and m.id = c.id
-                returning m.id, m.kind, m.status)
-            select u.status from updated u, lateral (select emit_event('sms', jsonb_build_object('message_id', u.id, 'kind', u.kind, 'status', u.status))) e;
-            """, new { clinic, message, mapped.Status, rank = mapped.Rank, sid = (string?)form["MessageSid"], twilioStatus = (string?)form["MessageStatus"], code });
-        if (await grid.ReadSingleOrDefaultAsync<string>() is null)
-            return VapiEndpoints.Problem(StatusCodes.Status404NotFound, "Unknown message", "No message of that clinic matches this callback.");
-        committed.Signal();
-        return TypedResults.NoContent();
+        var updated = await db.RunAsync(async conn =>
+        {
+            await using var grid = await conn.QueryForClinicAsync("""
+                with current as (
+                    select id, case when status in ('delivered', 'undelivered') or (status = 'failed' and twilio_sid is not null) then 3
+                                    when status = 'sent' then 2 else 1 end as rank
+                      from sms_messages where clinic_id = @clinic and id = @message and (twilio_sid is null or twilio_sid = @sid) for update),
+                updated as (
+                    update sms_messages m set
+                           status = case when @rank > c.rank then @status else m.status end,
+                           twilio_status = case when @rank > c.rank then @twilioStatus else m.twilio_status end,
+                           error_code = case when @rank > c.rank then coalesce(@code, m.error_code) else m.error_code end,
+                           twilio_sid = coalesce(m.twilio_sid, @sid), sent_at = coalesce(m.sent_at, now()), updated_at = now()
+                      from current c
+                     where m.clinic_id = @clinic and m.id = c.id
+                    returning m.id, m.kind, m.status)
+                select u.status from updated u, lateral (select emit_event('sms', jsonb_build_object('message_id', u.id, 'kind', u.kind, 'status', u.status))) e;
+                """, new { clinic, message, mapped.Status, rank = mapped.Rank, sid = (string?)form["MessageSid"], twilioStatus = (string?)form["MessageStatus"], code });
+            return await grid.ReadSingleOrDefaultAsync<string>();
+        }, ct);
+        return updated is null
+            ? VapiEndpoints.Problem(StatusCodes.Status404NotFound, "Unknown message", "No message of that clinic matches this callback.")
+            : TypedResults.NoContent();
     }
 
-    private static async Task<IResult> InboundAsync(HttpContext http, ClinicDb db, CommitSignal committed, IOptions<TwilioOptions> twilio,
+    private static async Task<IResult> InboundAsync(HttpContext http, ClinicDb db, IOptions<TwilioOptions> twilio,
         IConfiguration config, ILoggerFactory logs, CancellationToken ct)
     {
         var (form, refusal) = await AuthenticateAsync(http.Request, twilio, config, logs.CreateLogger(typeof(TwilioEndpoints)), ct);
@@ -94,22 +96,24 @@ public static class TwilioEndpoints
         var optOut = StopWords.Contains(word);
         if ((optOut || StartWords.Contains(word)) && from is not null && System.Text.RegularExpressions.Regex.IsMatch(from, @"^\+[1-9][0-9]{7,14}$"))
         {
-            await using var conn = await db.OpenAsync(ct);
-            var clinics = (await conn.QueryAsync<Guid>("select sms_clinics_for_phone(@from)", new { from })).ToList();
-            foreach (var clinic in clinics)
+            await db.RunAsync(async conn =>
             {
-                // One clinic at a time, each under its own row-level security.
-                await conn.ExecuteAsync(ClinicDb.SetClinic + (optOut
-                    ? """
-                      insert into sms_opt_outs (clinic_id, phone, reason) values (@clinic, @from, 'stop_keyword') on conflict do nothing;
-                      select audit('patient:sms', 'sms.opted_out', 'phone', @masked, jsonb_build_object('keyword', @word));
-                      """
-                    : """
-                      delete from sms_opt_outs where clinic_id = @clinic and phone = @from;
-                      select audit('patient:sms', 'sms.opted_in', 'phone', @masked, jsonb_build_object('keyword', @word));
-                      """), new { clinic, from, word, masked = "…" + from[^4..] });
-            }
-            if (clinics.Count > 0) committed.Signal();
+                var clinics = (await conn.QueryAsync<Guid>("select sms_clinics_for_phone(@from)", new { from })).ToList();
+                foreach (var clinic in clinics)
+                {
+                    // One clinic at a time, each under its own row-level security.
+                    await conn.ExecuteAsync(ClinicDb.SetClinic + (optOut
+                        ? """
+                          insert into sms_opt_outs (clinic_id, phone, reason) values (@clinic, @from, 'stop_keyword') on conflict do nothing;
+                          select audit('patient:sms', 'sms.opted_out', 'phone', @masked, jsonb_build_object('keyword', @word));
+                          """
+                        : """
+                          delete from sms_opt_outs where clinic_id = @clinic and phone = @from;
+                          select audit('patient:sms', 'sms.opted_in', 'phone', @masked, jsonb_build_object('keyword', @word));
+                          """), new { clinic, from, word, masked = "…" + from[^4..] });
+                }
+                return clinics.Count;
+            }, ct);
         }
         // Twilio answers STOP and START itself (Advanced Opt-Out); we reply nothing.
         return Results.Content("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>", "text/xml");

@@ -9,14 +9,14 @@ public sealed class AppointmentNotes(ClinicDb db, NoteProtector protector)
     /// <summary>The note, or null when the appointment has none (or is not this clinic's).</summary>
     public async Task<string?> ReadAsync(Guid clinic, Guid appointment, string actor, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
-        var blob = await conn.ExecuteScalarAsync<byte[]?>(
-            "select notes_ciphertext from appointments where clinic_id = @clinic and id = @appointment", new { clinic, appointment }, tx);
-        if (blob is null) return null;
-        var note = protector.Unprotect(blob, clinic, appointment);
-        await conn.ExecuteAsync("select audit(@actor, 'appointment.notes_read', 'appointment', @appointment::text, '{}')", new { actor, appointment }, tx);
-        await tx.CommitAsync(ct);
-        return note;
+        return await db.WriteAsync(clinic, async (conn, tx) =>
+        {
+            var blob = await conn.ExecuteScalarAsync<byte[]?>(
+                "select notes_ciphertext from appointments where clinic_id = @clinic and id = @appointment", new { clinic, appointment }, tx);
+            if (blob is null) return null;
+            var note = protector.Unprotect(blob, clinic, appointment);
+            await conn.ExecuteAsync("select audit(@actor, 'appointment.notes_read', 'appointment', @appointment::text, '{}')", new { actor, appointment }, tx);
+            return note;
+        }, ct);
     }
 }

@@ -58,8 +58,6 @@ public sealed class ProcedureStore(ClinicDb db)
     public async Task<string?> SaveAsync(Guid clinic, ProcedureEdit p, string actor, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(p.Name)) return "a procedure needs a name";
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
         try
         {
             var args = new
@@ -67,26 +65,30 @@ public sealed class ProcedureStore(ClinicDb db)
                 clinic, id = p.Id, name = p.Name.Trim(), synonyms = p.SynonymList, p.DurationMinutes, p.BufferAfterMinutes, description = p.Description.Trim(),
                 recovery = p.Recovery.Trim(), priceRange = p.PriceRange.Trim(), preparationNotes = p.PreparationNotes.Trim(), p.Active,
             };
-            var id = await conn.ExecuteScalarAsync<Guid?>(p.Id is null
-                ? """
-                  insert into procedures (clinic_id, name, synonyms, duration_minutes, buffer_after_minutes, description, recovery, price_range,
-                                          preparation_notes, active)
-                  values (@clinic, @name, @synonyms, @DurationMinutes, @BufferAfterMinutes, @description, @recovery, @priceRange, @preparationNotes, @Active)
-                  returning id
-                  """
-                : """
-                  update procedures set name = @name, synonyms = @synonyms, duration_minutes = @DurationMinutes, buffer_after_minutes = @BufferAfterMinutes,
-                         description = @description, recovery = @recovery, price_range = @priceRange, preparation_notes = @preparationNotes, active = @Active
-                   where clinic_id = @clinic and id = @id
-                  returning id
-                  """, args, tx);
-            if (id is null) return "that procedure no longer exists";
-            await conn.ExecuteAsync("select audit(@actor, @action, 'procedure', @id::text, @detail::jsonb)", new
+            var id = await db.WriteAsync(clinic, async (conn, tx) =>
             {
-                actor, action = p.Id is null ? "procedure.created" : "procedure.changed", id,
-                detail = System.Text.Json.JsonSerializer.Serialize(new { name = args.name, duration_minutes = p.DurationMinutes, price_range = args.priceRange, p.Active }),
-            }, tx);
-            await tx.CommitAsync(ct);
+                var saved = await conn.ExecuteScalarAsync<Guid?>(p.Id is null
+                    ? """
+                      insert into procedures (clinic_id, name, synonyms, duration_minutes, buffer_after_minutes, description, recovery, price_range,
+                                              preparation_notes, active)
+                      values (@clinic, @name, @synonyms, @DurationMinutes, @BufferAfterMinutes, @description, @recovery, @priceRange, @preparationNotes, @Active)
+                      returning id
+                      """
+                    : """
+                      update procedures set name = @name, synonyms = @synonyms, duration_minutes = @DurationMinutes, buffer_after_minutes = @BufferAfterMinutes,
+                             description = @description, recovery = @recovery, price_range = @priceRange, preparation_notes = @preparationNotes, active = @Active
+                       where clinic_id = @clinic and id = @id
+                      returning id
+                      """, args, tx);
+                if (saved is null) return null;
+                await conn.ExecuteAsync("select audit(@actor, @action, 'procedure', @id::text, @detail::jsonb)", new
+                {
+                    actor, action = p.Id is null ? "procedure.created" : "procedure.changed", id = saved,
+                    detail = System.Text.Json.JsonSerializer.Serialize(new { name = args.name, duration_minutes = p.DurationMinutes, price_range = args.priceRange, p.Active }),
+                }, tx);
+                return saved;
+            }, ct);
+            if (id is null) return "that procedure no longer exists";
             p.Id = id;
             return null;
         }

@@ -39,17 +39,17 @@ public sealed class ProviderStore(ClinicDb db)
     public async Task<string?> SaveHoursAsync(Guid clinic, Guid provider, IReadOnlyList<WorkingDay> hours, string actor, CancellationToken ct = default)
     {
         if (hours.Any(h => h.Ends <= h.Starts)) return "each day's closing time must be after its opening time";
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
         try
         {
-            await conn.ExecuteAsync("delete from working_hours where clinic_id = @clinic and provider_id = @provider", new { clinic, provider }, tx);
-            foreach (var h in hours)
-                await conn.ExecuteAsync("""
-                    insert into working_hours (clinic_id, provider_id, weekday, starts_at, ends_at) values (@clinic, @provider, @Weekday, @Starts, @Ends)
-                    """, new { clinic, provider, h.Weekday, Starts = h.Starts.ToTimeSpan(), Ends = h.Ends.ToTimeSpan() }, tx);
-            await Audit(conn, tx, actor, "provider.hours_changed", provider, new { hours = hours.Select(h => $"{h.Weekday} {h.Starts:HH\\:mm}-{h.Ends:HH\\:mm}") });
-            await tx.CommitAsync(ct);
+            await db.WriteAsync(clinic, async (conn, tx) =>
+            {
+                await conn.ExecuteAsync("delete from working_hours where clinic_id = @clinic and provider_id = @provider", new { clinic, provider }, tx);
+                foreach (var h in hours)
+                    await conn.ExecuteAsync("""
+                        insert into working_hours (clinic_id, provider_id, weekday, starts_at, ends_at) values (@clinic, @provider, @Weekday, @Starts, @Ends)
+                        """, new { clinic, provider, h.Weekday, Starts = h.Starts.ToTimeSpan(), Ends = h.Ends.ToTimeSpan() }, tx);
+                await Audit(conn, tx, actor, "provider.hours_changed", provider, new { hours = hours.Select(h => $"{h.Weekday} {h.Starts:HH\\:mm}-{h.Ends:HH\\:mm}") });
+            }, ct);
             return null;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
@@ -65,28 +65,28 @@ public sealed class ProviderStore(ClinicDb db)
         var zone = ClinicTime.Zone(timeZone);
         var (start, end) = (from.InZoneLeniently(zone).ToInstant(), to.InZoneLeniently(zone).ToInstant());
         if (end <= start) return ("the time off must end after it starts", 0);
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
-        var id = await conn.ExecuteScalarAsync<Guid>("""
-            insert into time_off (clinic_id, provider_id, starts_at, ends_at, reason) values (@clinic, @provider, @start, @end, @reason) returning id
-            """, new { clinic, provider, start = start.ToDateTimeUtc(), end = end.ToDateTimeUtc(), reason }, tx);
-        var affected = await conn.ExecuteScalarAsync<int>("""
-            select count(*) from appointments where provider_id = @provider and status in ('pending', 'confirmed')
-               and starts_at < @end and blocked_until > @start
-            """, new { provider, start = start.ToDateTimeUtc(), end = end.ToDateTimeUtc() }, tx);
-        await Audit(conn, tx, actor, "provider.time_off_added", provider, new { time_off_id = id, starts_at = start.ToString(), ends_at = end.ToString(), reason });
-        await tx.CommitAsync(ct);
-        return (null, affected);
+        return (null, await db.WriteAsync(clinic, async (conn, tx) =>
+        {
+            var id = await conn.ExecuteScalarAsync<Guid>("""
+                insert into time_off (clinic_id, provider_id, starts_at, ends_at, reason) values (@clinic, @provider, @start, @end, @reason) returning id
+                """, new { clinic, provider, start = start.ToDateTimeUtc(), end = end.ToDateTimeUtc(), reason }, tx);
+            var affected = await conn.ExecuteScalarAsync<int>("""
+                select count(*) from appointments where provider_id = @provider and status in ('pending', 'confirmed')
+                   and starts_at < @end and blocked_until > @start
+                """, new { provider, start = start.ToDateTimeUtc(), end = end.ToDateTimeUtc() }, tx);
+            await Audit(conn, tx, actor, "provider.time_off_added", provider, new { time_off_id = id, starts_at = start.ToString(), ends_at = end.ToString(), reason });
+            return affected;
+        }, ct));
     }
 
     public async Task RemoveTimeOffAsync(Guid clinic, Guid provider, Guid timeOff, string actor, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
-        var removed = await conn.ExecuteAsync("delete from time_off where clinic_id = @clinic and provider_id = @provider and id = @timeOff",
-            new { clinic, provider, timeOff }, tx);
-        if (removed > 0) await Audit(conn, tx, actor, "provider.time_off_removed", provider, new { time_off_id = timeOff });
-        await tx.CommitAsync(ct);
+        await db.WriteAsync(clinic, async (conn, tx) =>
+        {
+            var removed = await conn.ExecuteAsync("delete from time_off where clinic_id = @clinic and provider_id = @provider and id = @timeOff",
+                new { clinic, provider, timeOff }, tx);
+            if (removed > 0) await Audit(conn, tx, actor, "provider.time_off_removed", provider, new { time_off_id = timeOff });
+        }, ct);
     }
 
     private static Task Audit(NpgsqlConnection conn, NpgsqlTransaction tx, string actor, string action, Guid provider, object detail) =>

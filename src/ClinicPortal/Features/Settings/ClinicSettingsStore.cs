@@ -13,7 +13,7 @@ public sealed record ClinicSettings(string Name, string TimeZone, int MinNoticeM
 public sealed record CredentialRow(Guid Id, string Label, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt);
 
 /// <summary>An admin's clinic settings and webhook credentials. Every change is audited with the admin as actor.</summary>
-public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credentials, CommitSignal committed)
+public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credentials)
 {
     public async Task<(ClinicSettings Settings, IReadOnlyList<CredentialRow> Credentials)> LoadAsync(Guid clinic, CancellationToken ct = default)
     {
@@ -29,19 +29,19 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
     /// <summary>Saves time zone and minimum notice; returns a reason when the database refuses them (unknown zone, out of range).</summary>
     public async Task<string?> SaveAsync(Guid clinic, string timeZone, int minNoticeMinutes, string actor, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
         try
         {
-            var before = await conn.QuerySingleAsync<ClinicSettings>(
-                "select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic for update", new { clinic }, tx);
-            await conn.ExecuteAsync("update clinics set time_zone = @timeZone, min_notice_minutes = @minNoticeMinutes where id = @clinic",
-                new { clinic, timeZone, minNoticeMinutes }, tx);
-            await Audit(conn, tx, actor, "clinic.settings_changed", "clinic", clinic.ToString(), new
+            await db.WriteAsync(clinic, async (conn, tx) =>
             {
-                time_zone = new { from = before.TimeZone, to = timeZone }, min_notice_minutes = new { from = before.MinNoticeMinutes, to = minNoticeMinutes },
-            });
-            await tx.CommitAsync(ct);
+                var before = await conn.QuerySingleAsync<ClinicSettings>(
+                    "select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic for update", new { clinic }, tx);
+                await conn.ExecuteAsync("update clinics set time_zone = @timeZone, min_notice_minutes = @minNoticeMinutes where id = @clinic",
+                    new { clinic, timeZone, minNoticeMinutes }, tx);
+                await Audit(conn, tx, actor, "clinic.settings_changed", "clinic", clinic.ToString(), new
+                {
+                    time_zone = new { from = before.TimeZone, to = timeZone }, min_notice_minutes = new { from = before.MinNoticeMinutes, to = minNoticeMinutes },
+                });
+            }, ct);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.CheckViolation)
         {
@@ -51,7 +51,6 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
                 _ => "minimum notice must be between 0 and 10080 minutes (a week)",
             };
         }
-        committed.Signal();
         return null;
     }
 
@@ -59,29 +58,27 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
     public async Task<string> CreateCredentialAsync(Guid clinic, string label, string actor, CancellationToken ct = default)
     {
         var secret = "cps_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
-        var id = await conn.ExecuteScalarAsync<Guid>(
-            "insert into webhook_credentials (clinic_id, label, secret_hash) values (@clinic, @label, @hash) returning id",
-            new { clinic, label = string.IsNullOrWhiteSpace(label) ? "unnamed" : label.Trim(), hash = ClinicSetup.HashSecret(secret) }, tx);
-        await Audit(conn, tx, actor, "credential.created", "webhook_credential", id.ToString(), new { label });
-        await tx.CommitAsync(ct);
-        committed.Signal();
+        await db.WriteAsync(clinic, async (conn, tx) =>
+        {
+            var id = await conn.ExecuteScalarAsync<Guid>(
+                "insert into webhook_credentials (clinic_id, label, secret_hash) values (@clinic, @label, @hash) returning id",
+                new { clinic, label = string.IsNullOrWhiteSpace(label) ? "unnamed" : label.Trim(), hash = ClinicSetup.HashSecret(secret) }, tx);
+            await Audit(conn, tx, actor, "credential.created", "webhook_credential", id.ToString(), new { label });
+        }, ct);
         return secret;
     }
 
     public async Task<bool> RevokeCredentialAsync(Guid clinic, Guid id, string actor, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, clinic, ct);
-        var revoked = await conn.ExecuteAsync(
-            "update webhook_credentials set revoked_at = now() where clinic_id = @clinic and id = @id and revoked_at is null", new { clinic, id }, tx);
-        if (revoked == 0) return false;
-        await Audit(conn, tx, actor, "credential.revoked", "webhook_credential", id.ToString(), new { });
-        await tx.CommitAsync(ct);
-        credentials.Invalidate(); // at once on this instance; others within their refresh interval
-        committed.Signal();
-        return true;
+        var revoked = await db.WriteAsync(clinic, async (conn, tx) =>
+        {
+            if (await conn.ExecuteAsync("update webhook_credentials set revoked_at = now() where clinic_id = @clinic and id = @id and revoked_at is null",
+                    new { clinic, id }, tx) == 0) return false;
+            await Audit(conn, tx, actor, "credential.revoked", "webhook_credential", id.ToString(), new { });
+            return true;
+        }, ct);
+        if (revoked) credentials.Invalidate(); // at once on this instance; others within their refresh interval
+        return revoked;
     }
 
     private static Task Audit(NpgsqlConnection conn, NpgsqlTransaction tx, string actor, string action, string type, string subject, object detail) =>

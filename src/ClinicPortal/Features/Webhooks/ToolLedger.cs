@@ -15,19 +15,15 @@ public sealed class ToolLedger(ClinicDb db)
     public async Task<string> RunOnceAsync(ToolContext ctx, string toolName,
         Func<NpgsqlConnection, NpgsqlTransaction, Task<string>> work, CancellationToken ct)
     {
-        await using var conn = await db.OpenAsync(ct);
-        await using var tx = await ClinicDb.BeginClinicTransactionAsync(conn, ctx.ClinicId, ct);
-        var (claimed, stored) = await conn.QuerySingleAsync<(bool, string?)>(
-            "select claimed, stored_result from claim_tool_call(@ToolCallId, @CallId, @toolName)", new { ctx.ToolCallId, ctx.CallId, toolName }, tx);
-        if (!claimed)
+        return await db.WriteAsync(ctx.ClinicId, async (conn, tx) =>
         {
-            await tx.CommitAsync(ct);
-            return stored ?? throw new InvalidOperationException($"tool call {ctx.ToolCallId} has no stored result");
-        }
-        var result = await work(conn, tx);
-        await conn.ExecuteAsync("update tool_calls set result = @result where clinic_id = @ClinicId and tool_call_id = @ToolCallId",
-            new { ctx.ClinicId, ctx.ToolCallId, result }, tx);
-        await tx.CommitAsync(ct);
-        return result;
+            var (claimed, stored) = await conn.QuerySingleAsync<(bool, string?)>(
+                "select claimed, stored_result from claim_tool_call(@ToolCallId, @CallId, @toolName)", new { ctx.ToolCallId, ctx.CallId, toolName }, tx);
+            if (!claimed) return stored ?? throw new InvalidOperationException($"tool call {ctx.ToolCallId} has no stored result");
+            var result = await work(conn, tx);
+            await conn.ExecuteAsync("update tool_calls set result = @result where clinic_id = @ClinicId and tool_call_id = @ToolCallId",
+                new { ctx.ClinicId, ctx.ToolCallId, result }, tx);
+            return result;
+        }, ct);
     }
 }

@@ -82,12 +82,11 @@ public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
         var key = (c.CredentialId, c.Revoked);
         if (_lastAudited.TryGetValue(key, out var last) && time.GetElapsedTime(last, now) < AuditEvery) return;
         _lastAudited[key] = now;
-        await using var conn = await db.OpenAsync(ct);
-        await conn.ExecuteAsync(ClinicDb.SetClinic + """
+        await db.RunAsync(conn => conn.ExecuteAsync(ClinicDb.SetClinic + """
             update webhook_credentials set last_used_at = now() where clinic_id = @clinic and id = @id and not @revoked;
             select audit('vapi', case when @revoked then 'credential.refused' else 'credential.used' end, 'webhook_credential', @id::text,
                          jsonb_build_object('reason', case when @revoked then 'revoked' end));
-            """, new { clinic = c.ClinicId, id = c.CredentialId, revoked = c.Revoked });
+            """, new { clinic = c.ClinicId, id = c.CredentialId, revoked = c.Revoked }), ct);
     }
 
     /// <summary>Forgets the cache, so a credential created or revoked by this instance counts at the next request.</summary>

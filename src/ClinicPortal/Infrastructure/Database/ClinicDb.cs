@@ -1,20 +1,59 @@
+using ClinicPortal.Features.Events;
 using Npgsql;
 
 namespace ClinicPortal.Infrastructure.Database;
 
 /// <summary>
-/// Connections as the runtime role. Every statement that touches clinic data runs in a transaction
-/// that first sets the clinic (transaction scope, so a pooled connection never carries it over).
+/// The unit of work: every statement that touches clinic data runs in a transaction that first sets the clinic
+/// (transaction scope, so a pooled connection never carries it over), and every write wakes the event feed, the
+/// audit sealer and the text dispatcher after it commits. Features call WriteAsync (an explicit transaction for
+/// several statements with decisions between them), RunAsync (one round trip: a batch that starts with SetClinic
+/// runs as one implicit transaction) or ReadAsync; none of them begins, commits or signals by hand.
 /// </summary>
-public sealed class ClinicDb(NpgsqlDataSource dataSource)
+public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed)
 {
     /// <summary>Prefix for a batch that runs as one implicit transaction (one round trip).</summary>
     public const string SetClinic = "select set_config('app.clinic_id', @clinic::text, true);";
 
+    /// <summary>A connection for work that is not one clinic's (cross-clinic SECURITY DEFINER functions, the event feed).</summary>
     public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken ct = default) => dataSource.OpenConnectionAsync(ct);
 
+    /// <summary>Several statements in one transaction under the clinic; committed, then listeners are woken. An exception rolls it all back.</summary>
+    public async Task<T> WriteAsync<T>(Guid clinic, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await BeginClinicTransactionAsync(conn, clinic, ct);
+        var result = await work(conn, tx);
+        await tx.CommitAsync(ct);
+        committed.Signal();
+        return result;
+    }
+
+    public Task WriteAsync(Guid clinic, Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct = default) =>
+        WriteAsync(clinic, async (conn, tx) => { await work(conn, tx); return true; }, ct);
+
+    /// <summary>
+    /// Work whose statements each start with SetClinic and commit on their own (one round trip each, the booking hot path);
+    /// listeners are woken when it is done.
+    /// </summary>
+    public async Task<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var result = await work(conn);
+        committed.Signal();
+        return result;
+    }
+
+    /// <summary>Reads under the clinic in one transaction (a consistent snapshot); nothing is committed, nobody is woken.</summary>
+    public async Task<T> ReadAsync<T>(Guid clinic, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> read, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await BeginClinicTransactionAsync(conn, clinic, ct);
+        return await read(conn, tx);
+    }
+
     /// <summary>Opens a transaction scoped to one clinic; the BEGIN travels with set_config.</summary>
-    public static async Task<NpgsqlTransaction> BeginClinicTransactionAsync(NpgsqlConnection conn, Guid clinicId, CancellationToken ct = default)
+    private static async Task<NpgsqlTransaction> BeginClinicTransactionAsync(NpgsqlConnection conn, Guid clinicId, CancellationToken ct)
     {
         var tx = await conn.BeginTransactionAsync(ct);
         await using var cmd = new NpgsqlCommand("select set_config('app.clinic_id', $1, true)", conn, tx);
