@@ -39,6 +39,7 @@ public sealed class AppointmentsBrowserTests(BrowserFixture browser)
         }
 
         await alternatives.First.ClickAsync();
+        await Assertions.Expect(page.GetByTestId("reschedule-panel")).ToHaveCountAsync(0); // the dialog closes once it has moved
         await Assertions.Expect(page.GetByTestId("outcome")).ToContainTextAsync("Done");
     }
 

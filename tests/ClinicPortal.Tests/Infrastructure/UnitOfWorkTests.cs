@@ -2,6 +2,8 @@ using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
 using ClinicPortal.Tests.Support;
 using Dapper;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Npgsql;
 
 namespace ClinicPortal.Tests.Infrastructure;
@@ -14,7 +16,12 @@ public sealed class UnitOfWorkTests(ClinicPortalFactory portal)
     {
         var signal = new CommitSignal();
         var woken = signal.Subscribe();
-        return (new ClinicDb(NpgsqlDataSource.Create(portal.Database.AppConnectionString), signal), woken);
+        var source = new NpgsqlDataSourceBuilder(portal.Database.AppConnectionString);
+        ClinicData.MapEnums(source);
+        var dataSource = source.Build();
+        var options = new DbContextOptionsBuilder<ClinicData>();
+        ClinicData.Configure(options, dataSource);
+        return (new ClinicDb(dataSource, signal, new PooledDbContextFactory<ClinicData>(options.Options)), woken);
     }
 
     [Fact]
@@ -48,6 +55,20 @@ public sealed class UnitOfWorkTests(ClinicPortalFactory portal)
 
         Assert.False(woken.TryRead(out _));
         Assert.Equal(0, await clinic.CountAsync("audit_log", "action = 'test.rolled_back'"));
+    }
+
+    [Fact]
+    public async Task Linq_reads_see_only_the_clinic_set_for_their_transaction()
+    {
+        var mine = await portal.CreateClinicAsync();
+        var theirs = await portal.CreateClinicAsync();
+        await mine.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "10:00");
+        await theirs.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "10:00");
+        var (db, _) = NewDb();
+
+        var seen = await db.ReadDataAsync(mine.Id, data => data.Appointments.Select(a => a.ClinicId).Distinct().ToListAsync());
+
+        Assert.Equal([mine.Id], seen);
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
+using System.Linq.Expressions;
 using Dapper;
+using Microsoft.EntityFrameworkCore;
 
 namespace ClinicPortal.Features.Appointments;
 
@@ -27,44 +29,45 @@ public sealed class AppointmentStore(ClinicDb db)
         ["no_show"] = ["pending", "confirmed"],
     };
 
-    // Sortable columns, by the grid's property name; anything else sorts by start time.
-    private static readonly Dictionary<string, string> SortColumns = new()
+    /// <summary>One page of the grid (LINQ through EF Core), filtered and sorted by the grid's column name, and how many match.</summary>
+    public Task<(IReadOnlyList<AppointmentRow> Rows, int Total)> SearchAsync(Guid clinic, AppointmentFilter f, string? sortBy, bool descending,
+        int skip, int take, CancellationToken ct = default) => db.ReadDataAsync(clinic, async data =>
     {
-        ["StartsAt"] = "a.starts_at", ["Provider"] = "pv.name", ["Patient"] = "pt.name", ["Status"] = "a.status", ["Source"] = "a.source",
-    };
-
-    private const string From = """
-          from appointments a
-          join providers pv on pv.clinic_id = a.clinic_id and pv.id = a.provider_id
-          join patients pt on pt.clinic_id = a.clinic_id and pt.id = a.patient_id
-          left join procedures pr on pr.clinic_id = a.clinic_id and pr.id = a.procedure_id
-         where (@fromUtc::timestamptz is null or a.starts_at >= @fromUtc) and (@toUtc::timestamptz is null or a.starts_at < @toUtc)
-           and (@providerId::uuid is null or a.provider_id = @providerId)
-           and (@status::text is null or a.status::text = @status)
-           and (@text::text is null or pt.name ilike '%' || @text || '%' or pt.phone like '%' || @text || '%'
-                or a.confirmation_code = upper(@text))
-        """;
-
-    public async Task<(IReadOnlyList<AppointmentRow> Rows, int Total)> SearchAsync(Guid clinic, AppointmentFilter f, string? sortBy, bool descending,
-        int skip, int take, CancellationToken ct = default)
-    {
-        var order = SortColumns.GetValueOrDefault(sortBy ?? "", "a.starts_at") + (descending ? " desc" : " asc");
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync($"""
-            select a.id, a.starts_at as StartsAt, a.ends_at as EndsAt, pv.name as Provider, pt.name as Patient, pt.phone as Phone,
-                   pr.name as Procedure, a.status::text as Status, a.source::text as Source, a.confirmation_code as Code,
-                   a.notes_ciphertext is not null as HasNotes
-            {From}
-             order by {order}, a.id limit @take offset @skip;
-            select count(*) {From};
-            """, new
+        var q = data.Appointments.AsQueryable();
+        if (f.FromUtc is { } from) q = q.Where(a => a.StartsAt >= from);
+        if (f.ToUtc is { } to) q = q.Where(a => a.StartsAt < to);
+        if (f.ProviderId is { } provider) q = q.Where(a => a.ProviderId == provider);
+        if (f.Status is { } name && StatusNames.FirstOrDefault(x => x.Value == name) is { Value: not null } status) q = q.Where(a => a.Status == status.Key);
+        if (f.Text?.Trim() is { Length: > 0 } text)
         {
-            clinic, fromUtc = f.FromUtc, toUtc = f.ToUtc, providerId = f.ProviderId, status = f.Status,
-            text = string.IsNullOrWhiteSpace(f.Text) ? null : f.Text.Trim(), skip, take = Math.Clamp(take, 1, 200),
-        });
-        var rows = (await grid.ReadAsync<AppointmentRow>()).ToList();
-        return (rows, (int)await grid.ReadSingleAsync<long>());
-    }
+            var (like, code) = ("%" + text + "%", text.ToUpperInvariant());
+            q = q.Where(a => EF.Functions.ILike(a.Patient.Name, like) || EF.Functions.Like(a.Patient.Phone, like) || a.ConfirmationCode == code);
+        }
+        var total = await q.CountAsync(ct);
+        IOrderedQueryable<Appointment> By<TKey>(Expression<Func<Appointment, TKey>> key) => descending ? q.OrderByDescending(key) : q.OrderBy(key);
+        var sorted = sortBy switch
+        {
+            "Provider" => By(a => a.Provider.Name), "Patient" => By(a => a.Patient.Name), "Status" => By(a => a.Status), "Source" => By(a => a.Source),
+            _ => By(a => a.StartsAt),
+        };
+        var page = await sorted.ThenBy(a => a.Id).Skip(skip).Take(Math.Clamp(take, 1, 200))
+            .Select(a => new
+            {
+                a.Id, a.StartsAt, a.EndsAt, Provider = a.Provider.Name, Patient = a.Patient.Name, a.Patient.Phone,
+                Procedure = a.Procedure == null ? null : a.Procedure.Name, a.Status, a.Source, a.ConfirmationCode, HasNotes = a.NotesCiphertext != null,
+            })
+            .ToListAsync(ct);
+        IReadOnlyList<AppointmentRow> rows = page.Select(a => new AppointmentRow(a.Id, a.StartsAt, a.EndsAt, a.Provider, a.Patient, a.Phone, a.Procedure,
+            StatusNames[a.Status], a.Source == AppointmentSource.Voice ? "voice" : "staff", a.ConfirmationCode, a.HasNotes)).ToList();
+        return (rows, total);
+    }, ct);
+
+    /// <summary>The database's names of the statuses (appointment_status).</summary>
+    private static readonly Dictionary<AppointmentStatus, string> StatusNames = new()
+    {
+        [AppointmentStatus.Pending] = "pending", [AppointmentStatus.Confirmed] = "confirmed", [AppointmentStatus.Cancelled] = "cancelled",
+        [AppointmentStatus.Completed] = "completed", [AppointmentStatus.NoShow] = "no_show",
+    };
 
     public async Task<(IReadOnlyList<Choice> Providers, IReadOnlyList<Choice> Procedures)> ChoicesAsync(Guid clinic, CancellationToken ct = default)
     {

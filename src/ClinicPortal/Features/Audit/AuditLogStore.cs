@@ -2,6 +2,7 @@ using System.Text;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
 using Dapper;
+using Microsoft.EntityFrameworkCore;
 
 namespace ClinicPortal.Features.Audit;
 
@@ -37,22 +38,27 @@ public sealed class AuditLogStore(ClinicDb db)
                l.detail::text as Detail, s.seq, encode(s.hash, 'hex') as Hash
         """;
 
-    public async Task<(IReadOnlyList<AuditRow> Rows, int Total, IReadOnlyList<string> Actions)> SearchAsync(Guid clinic, AuditFilter f, int skip, int take,
-        bool oldestFirst = false, CancellationToken ct = default)
+    /// <summary>One page of the filtered trail (LINQ through EF Core), newest first unless asked otherwise, how many match, and the actions there are.</summary>
+    public Task<(IReadOnlyList<AuditRow> Rows, int Total, IReadOnlyList<string> Actions)> SearchAsync(Guid clinic, AuditFilter f, int skip, int take,
+        bool oldestFirst = false, CancellationToken ct = default) => db.ReadDataAsync(clinic, async data =>
     {
-        await using var conn = await db.OpenAsync(ct);
-        var p = new DynamicParameters(f.Parameters(clinic));
-        p.Add("skip", skip);
-        p.Add("take", Math.Clamp(take, 1, 200));
-        await using var grid = await conn.QueryForClinicAsync($"""
-            {Columns} {Where} order by l.id {(oldestFirst ? "asc" : "desc")} limit @take offset @skip;
-            select count(*) {Where};
-            select distinct action from audit_log order by action;
-            """, p);
-        var rows = (await grid.ReadAsync<AuditRow>()).ToList();
-        var total = (int)await grid.ReadSingleAsync<long>();
-        return (rows, total, (await grid.ReadAsync<string>()).ToList());
-    }
+        var q = data.AuditLog.AsQueryable();
+        if (f.FromUtc is { } from) q = q.Where(l => l.OccurredAt >= from);
+        if (f.ToUtc is { } to) q = q.Where(l => l.OccurredAt < to);
+        if (Blank(f.Action) is { } action) q = q.Where(l => l.Action == action);
+        if (Blank(f.Actor) is { } actor) q = q.Where(l => EF.Functions.ILike(l.Actor, "%" + actor + "%"));
+        if (Blank(f.Subject) is { } subject) q = q.Where(l => EF.Functions.ILike(l.SubjectId, "%" + subject + "%") || l.SubjectType == subject);
+        var total = await q.CountAsync(ct);
+        var page = await (oldestFirst ? q.OrderBy(l => l.Id) : q.OrderByDescending(l => l.Id)).Skip(skip).Take(Math.Clamp(take, 1, 200))
+            .Select(l => new { l.Id, l.OccurredAt, l.Actor, l.Action, l.SubjectType, l.SubjectId, l.Detail, Seq = (long?)l.Seal!.Seq, Hash = l.Seal!.Hash })
+            .ToListAsync(ct);
+        var actions = await data.AuditLog.Select(l => l.Action).Distinct().OrderBy(a => a).ToListAsync(ct);
+        IReadOnlyList<AuditRow> rows = page.Select(l => new AuditRow(l.Id, l.OccurredAt, l.Actor, l.Action, l.SubjectType, l.SubjectId, l.Detail, l.Seq,
+            l.Hash is null ? null : Convert.ToHexStringLower(l.Hash))).ToList();
+        return (rows, total, (IReadOnlyList<string>)actions);
+    }, ct);
+
+    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
     /// <summary>Writes the filtered rows as CSV (RFC 4180), oldest first, and audits the export itself.</summary>
     public async Task<int> ExportCsvAsync(Guid clinic, AuditFilter f, string actor, Stream output, CancellationToken ct = default)

@@ -1,6 +1,7 @@
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
 using Dapper;
+using Microsoft.EntityFrameworkCore;
 
 namespace ClinicPortal.Features.Messages;
 
@@ -25,26 +26,25 @@ public sealed class MessageRow
 /// <summary>The clinic's text messages for staff, newest first, and resending one that did not go.</summary>
 public sealed class MessageStore(ClinicDb db)
 {
-    /// <summary>One page of the clinic's texts (newest first unless asked otherwise), filtered by number and status, and how many match.</summary>
-    public async Task<(IReadOnlyList<MessageRow> Rows, int Total)> SearchAsync(Guid clinic, string? phone, string? status, int skip, int take,
-        bool oldestFirst = false, CancellationToken ct = default)
+    /// <summary>One page of the clinic's texts (LINQ through EF Core), newest first unless asked otherwise, filtered by number and status, and how many match.</summary>
+    public Task<(IReadOnlyList<MessageRow> Rows, int Total)> SearchAsync(Guid clinic, string? phone, string? status, int skip, int take,
+        bool oldestFirst = false, CancellationToken ct = default) => db.ReadDataAsync(clinic, async data =>
     {
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync($"""
-            select m.id, m.kind, m.to_phone as ToPhone, p.name as PatientName, m.body, m.status, m.attempts, m.error_code as ErrorCode,
-                   m.error_message as ErrorMessage, m.twilio_status as TwilioStatus, m.created_at as CreatedAt, m.sent_at as SentAt,
-                   m.resent_from as ResentFrom
-              from sms_messages m
-              left join patients p on p.clinic_id = m.clinic_id and p.phone = m.to_phone
-             where {Where}
-             order by m.created_at {(oldestFirst ? "asc" : "desc")}, m.id limit @take offset @skip;
-            select count(*) from sms_messages m where {Where};
-            """, new { clinic, phone, status, skip, take = Math.Clamp(take, 1, 200) });
-        var rows = (await grid.ReadAsync<MessageRow>()).ToList();
-        return (rows, (int)await grid.ReadSingleAsync<long>());
-    }
-
-    private const string Where = "(@phone::text is null or m.to_phone = @phone) and (@status::text is null or m.status = @status)";
+        var q = data.SmsMessages.AsQueryable();
+        if (phone is not null) q = q.Where(m => m.ToPhone == phone);
+        if (status is not null) q = q.Where(m => m.Status == status);
+        var total = await q.CountAsync(ct);
+        var rows = await (oldestFirst ? q.OrderBy(m => m.CreatedAt) : q.OrderByDescending(m => m.CreatedAt)).ThenBy(m => m.Id)
+            .Skip(skip).Take(Math.Clamp(take, 1, 200))
+            .Select(m => new MessageRow
+            {
+                Id = m.Id, Kind = m.Kind, ToPhone = m.ToPhone, Body = m.Body, Status = m.Status, Attempts = m.Attempts, ErrorCode = m.ErrorCode,
+                ErrorMessage = m.ErrorMessage, TwilioStatus = m.TwilioStatus, CreatedAt = m.CreatedAt, SentAt = m.SentAt, ResentFrom = m.ResentFrom,
+                PatientName = data.Patients.Where(p => p.Phone == m.ToPhone).Select(p => p.Name).FirstOrDefault(),
+            })
+            .ToListAsync(ct);
+        return ((IReadOnlyList<MessageRow>)rows, total);
+    }, ct);
 
     /// <summary>outcome: queued, not_found, not_resendable, appointment_not_pending or already_resent.</summary>
     public async Task<string> ResendAsync(Guid clinic, Guid message, string actor, CancellationToken ct = default)

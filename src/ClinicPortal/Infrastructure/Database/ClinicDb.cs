@@ -1,4 +1,5 @@
 using ClinicPortal.Features.Events;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace ClinicPortal.Infrastructure.Database;
@@ -8,9 +9,10 @@ namespace ClinicPortal.Infrastructure.Database;
 /// (transaction scope, so a pooled connection never carries it over), and every write wakes the event feed, the
 /// audit sealer and the text dispatcher after it commits. Features call WriteAsync (an explicit transaction for
 /// several statements with decisions between them), RunAsync (one round trip: a batch that starts with SetClinic
-/// runs as one implicit transaction) or ReadAsync; none of them begins, commits or signals by hand.
+/// runs as one implicit transaction), ReadAsync or ReadDataAsync (LINQ through EF Core); none of them begins, commits or
+/// signals by hand.
 /// </summary>
-public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed)
+public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed, IDbContextFactory<ClinicData> contexts)
 {
     /// <summary>Prefix for a batch that runs as one implicit transaction (one round trip).</summary>
     public const string SetClinic = "select set_config('app.clinic_id', @clinic::text, true);";
@@ -50,6 +52,15 @@ public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await BeginClinicTransactionAsync(conn, clinic, ct);
         return await read(conn, tx);
+    }
+
+    /// <summary>LINQ reads (EF Core) under the clinic, in one transaction; nothing is committed.</summary>
+    public async Task<T> ReadDataAsync<T>(Guid clinic, Func<ClinicData, Task<T>> read, CancellationToken ct = default)
+    {
+        await using var data = await contexts.CreateDbContextAsync(ct);
+        await using var tx = await data.Database.BeginTransactionAsync(ct);
+        await data.Database.ExecuteSqlAsync($"select set_config('app.clinic_id', {clinic.ToString()}, true)", ct);
+        return await read(data);
     }
 
     /// <summary>Opens a transaction scoped to one clinic; the BEGIN travels with set_config.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using ClinicPortal.Features.Demo;
 using Npgsql;
 
@@ -31,8 +32,10 @@ public static class DatabaseSetup
             // A pool near twice the database's cores: more busy backends than cores only adds
             // contention (WAL and lock-manager waits); requests queue for a connection instead.
             if (builder.Configuration.GetValue<int?>("Database:MaxPoolSize") is { } size) source.ConnectionStringBuilder.MaxPoolSize = size;
+            ClinicData.MapEnums(source);
             return source.Build();
         });
+        builder.Services.AddPooledDbContextFactory<ClinicData>((sp, o) => ClinicData.Configure(o, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<ClinicDb>();
         builder.Services.AddHostedService<DatabaseStartup>();
         return builder;

@@ -1,0 +1,144 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace ClinicPortal.Infrastructure.Database;
+
+public enum AppointmentStatus { Pending, Confirmed, Cancelled, Completed, NoShow }
+
+public enum AppointmentSource { Voice, Staff }
+
+// Entities for the tables the staff portal reads with LINQ. The schema is SQL in db/migrations and the database owns
+// its invariants: EF Core maps the tables and generates no migrations; writes that hold invariants call the SQL functions.
+
+public sealed class Provider
+{
+    public Guid ClinicId { get; init; }
+    public Guid Id { get; init; }
+    public string Slug { get; init; } = "";
+    public string Name { get; init; } = "";
+    public string? Specialty { get; init; }
+    public bool Active { get; init; }
+}
+
+public sealed class Patient
+{
+    public Guid ClinicId { get; init; }
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public string Phone { get; init; } = "";
+}
+
+public sealed class Procedure
+{
+    public Guid ClinicId { get; init; }
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public bool Active { get; init; }
+}
+
+public sealed class Appointment
+{
+    public Guid ClinicId { get; init; }
+    public Guid Id { get; init; }
+    public Guid ProviderId { get; init; }
+    public Guid PatientId { get; init; }
+    public Guid? ProcedureId { get; init; }
+    public DateTime StartsAt { get; init; }
+    public DateTime EndsAt { get; init; }
+    public AppointmentStatus Status { get; init; }
+    public AppointmentSource Source { get; init; }
+    public string ConfirmationCode { get; init; } = "";
+    public byte[]? NotesCiphertext { get; init; }
+    public Provider Provider { get; init; } = null!;
+    public Patient Patient { get; init; } = null!;
+    public Procedure? Procedure { get; init; }
+}
+
+public sealed class AuditLogEntry
+{
+    public Guid ClinicId { get; init; }
+    public long Id { get; init; }
+    public DateTime OccurredAt { get; init; }
+    public string Actor { get; init; } = "";
+    public string Action { get; init; } = "";
+    public string SubjectType { get; init; } = "";
+    public string SubjectId { get; init; } = "";
+    /// <summary>jsonb, read as its text.</summary>
+    public string Detail { get; init; } = "{}";
+    public AuditSeal? Seal { get; init; }
+}
+
+public sealed class AuditSeal
+{
+    public Guid ClinicId { get; init; }
+    public long Seq { get; init; }
+    public long AuditId { get; init; }
+    public byte[] Hash { get; init; } = [];
+}
+
+public sealed class SmsMessage
+{
+    public Guid ClinicId { get; init; }
+    public Guid Id { get; init; }
+    public string Kind { get; init; } = "";
+    public string ToPhone { get; init; } = "";
+    public string Body { get; init; } = "";
+    public string Status { get; init; } = "";
+    public int Attempts { get; init; }
+    public int? ErrorCode { get; init; }
+    public string? ErrorMessage { get; init; }
+    public string? TwilioStatus { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime? SentAt { get; init; }
+    public Guid? ResentFrom { get; init; }
+}
+
+/// <summary>
+/// EF Core over the same data source as the rest (runtime role, row-level security). Used through ClinicDb.ReadDataAsync,
+/// which opens its transaction and sets the clinic first: a context used any other way sees no clinic's rows.
+/// </summary>
+public sealed class ClinicData(DbContextOptions<ClinicData> options) : DbContext(options)
+{
+    public DbSet<Appointment> Appointments => Set<Appointment>();
+    public DbSet<Provider> Providers => Set<Provider>();
+    public DbSet<Procedure> Procedures => Set<Procedure>();
+    public DbSet<AuditLogEntry> AuditLog => Set<AuditLogEntry>();
+    public DbSet<SmsMessage> SmsMessages => Set<SmsMessage>();
+    public DbSet<Patient> Patients => Set<Patient>();
+
+    /// <summary>The PostgreSQL enums, mapped on the data source that EF Core then shares.</summary>
+    public static void MapEnums(Npgsql.NpgsqlDataSourceBuilder source)
+    {
+        source.MapEnum<AppointmentStatus>("appointment_status");
+        source.MapEnum<AppointmentSource>("appointment_source");
+    }
+
+    /// <summary>How every context is configured: on the app's data source, snake_case names, read-only (no tracking).</summary>
+    public static void Configure(DbContextOptionsBuilder o, Npgsql.NpgsqlDataSource source) => o
+        .UseNpgsql(source, n => n.MapEnum<AppointmentStatus>("appointment_status").MapEnum<AppointmentSource>("appointment_source"))
+        .UseSnakeCaseNamingConvention()
+        .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking);
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<Provider>().ToTable("providers").HasKey(x => new { x.ClinicId, x.Id });
+        b.Entity<Patient>().ToTable("patients").HasKey(x => new { x.ClinicId, x.Id });
+        b.Entity<Procedure>().ToTable("procedures").HasKey(x => new { x.ClinicId, x.Id });
+        b.Entity<Appointment>(e =>
+        {
+            e.ToTable("appointments").HasKey(x => new { x.ClinicId, x.Id });
+            e.HasOne(x => x.Provider).WithMany().HasForeignKey(x => new { x.ClinicId, x.ProviderId });
+            e.HasOne(x => x.Patient).WithMany().HasForeignKey(x => new { x.ClinicId, x.PatientId });
+            e.HasOne(x => x.Procedure).WithMany().HasForeignKey(x => new { x.ClinicId, x.ProcedureId });
+        });
+        b.Entity<AuditLogEntry>(e =>
+        {
+            e.ToTable("audit_log").HasKey(x => new { x.ClinicId, x.Id });
+            e.Property(x => x.Detail).HasColumnType("jsonb");
+            e.HasOne(x => x.Seal).WithOne().HasForeignKey<AuditSeal>(x => new { x.ClinicId, x.AuditId });
+        });
+        b.Entity<AuditSeal>().ToTable("audit_seals").HasKey(x => new { x.ClinicId, x.Seq });
+        b.Entity<SmsMessage>().ToTable("sms_messages").HasKey(x => new { x.ClinicId, x.Id });
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder c) => c.Properties<DateTime>().HaveColumnType("timestamp with time zone");
+}
