@@ -1,7 +1,17 @@
-using ClinicPortal.Features;
+using ClinicPortal.Features.Audit;
+using ClinicPortal.Features.Booking;
+using ClinicPortal.Features.Calls;
+using ClinicPortal.Features.Events;
+using ClinicPortal.Features.Health;
+using ClinicPortal.Features.Latency;
+using ClinicPortal.Features.Messages;
+using ClinicPortal.Features.Privacy;
+using ClinicPortal.Features.Procedures;
 using ClinicPortal.Features.Staff;
+using ClinicPortal.Features.Webhooks;
 using ClinicPortal.Infrastructure;
 using ClinicPortal.Infrastructure.Database;
+using ClinicPortal.Shared;
 
 if (await Commands.TryRunAsync(args) is { } exitCode) return exitCode;
 
@@ -11,13 +21,19 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"), // the repository's wwwroot, copied at build
 });
 builder.AddClinicDatabase();
-builder.AddVoiceBooking();
+builder.Services.AddProblemDetails().AddEvents().AddAudit().AddWebhooks().AddBooking().AddProcedures().AddCalls()
+    .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddStaffPages();
 builder.AddStaffPortal();
 
 var app = builder.Build();
 app.UseProblemResponses();
 app.MapStaffPortal();
-app.MapVoiceBooking();
+app.UseWebhookTiming();
+app.MapEventsHub();
+app.MapAuditEndpoints();
+app.MapVapiEndpoints();
+app.MapTwilioEndpoints();
+app.MapHealthEndpoints();
 app.Run();
 return 0;
 

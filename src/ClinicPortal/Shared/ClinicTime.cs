@@ -4,7 +4,7 @@ using NodaTime.Text;
 
 namespace ClinicPortal.Shared;
 
-/// <summary>Clinic-local dates and times, resolved against the clinic's IANA zone (DESIGN.md, Time).</summary>
+/// <summary>Clinic-local dates and times, resolved against the clinic's IANA zone (docs/design.md, Time).</summary>
 public static class ClinicTime
 {
     private static readonly OffsetDateTimePattern IsoWithOffset =

@@ -7,7 +7,7 @@ namespace ClinicPortal.Features.Audit;
 /// <summary>
 /// Extends each clinic's hash chain over newly committed audit rows, in batches, right after commits
 /// (and every few seconds for rows other instances wrote). Kept off the booking transaction so the
-/// booking path never queues on a clinic's chain head (DESIGN.md, Hot path).
+/// booking path never queues on a clinic's chain head (docs/design.md, Hot path).
 /// </summary>
 public sealed class AuditSealer(CommitSignal signal, ClinicDb db, ILogger<AuditSealer> logger) : BackgroundService
 {

@@ -9,7 +9,7 @@ namespace ClinicPortal.Features.Booking;
 /// <summary>Who is asking: the audit actor, the source (voice or staff), and for Vapi the tool call and call ids.</summary>
 public sealed record Requester(string Actor, string Source, string? ToolCallId = null, string? CallId = null);
 
-/// <summary>For a tool call: how to word the answers that are stored with the outcome (DESIGN.md, Idempotency).</summary>
+/// <summary>For a tool call: how to word the answers that are stored with the outcome (docs/design.md, Idempotency).</summary>
 public sealed record ToolAnswers(Func<BookingOutcome.Booked, string> Booked, Func<BookingOutcome.Conflict, string> Conflict);
 
 public sealed record BookingRequest(string Provider, LocalDate Date, LocalTime Time, string? Procedure, string PatientName, string PatientPhone,

@@ -8,7 +8,7 @@ namespace ClinicPortal.Features.Events;
 /// <summary>
 /// Follows the events table for this app instance: one dedicated connection LISTENs for the wake-up,
 /// then reads every event after the last id seen, on each wake-up, after a reconnect, and every few
-/// seconds as a safety net (DESIGN.md, Events). Identity ids are handed out before commit, so a gap in
+/// seconds as a safety net (docs/design.md, Events). Identity ids are handed out before commit, so a gap in
 /// what was read may still fill in: missing ids are asked for again for a short while. Consumers
 /// de-duplicate by id.
 /// </summary>

@@ -5,7 +5,7 @@ namespace ClinicPortal.Features.Events;
 
 /// <summary>
 /// Tells every listening app instance that new rows are in the events table: one NOTIFY after commit,
-/// outside the writing transaction, at most one per interval per instance (DESIGN.md: a NOTIFY inside
+/// outside the writing transaction, at most one per interval per instance (docs/design.md: a NOTIFY inside
 /// each booking transaction serialises commits). The payload is empty; the table carries the data.
 /// </summary>
 public sealed class EventWakeup(CommitSignal signal, ClinicDb db, ILogger<EventWakeup> logger) : BackgroundService

@@ -17,7 +17,6 @@ public static class MessagingRegistration
         s.AddSingleton<SmsDispatcher>();
         s.AddHostedService(sp => sp.GetRequiredService<SmsDispatcher>());
         s.AddSingleton<MessageStore>();
-        s.AddSingleton<Procedures.PublicProcedureStore>();
         s.AddSingleton<Appointments.AppointmentConfirmations>();
         return s;
     }

@@ -1,3 +1,4 @@
+using ClinicPortal.Shared;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Webhooks;
 using ClinicPortal.Infrastructure.Database;
@@ -28,14 +29,14 @@ public static class TwilioEndpoints
         IConfiguration config, ILogger log, CancellationToken ct)
     {
         if (twilio.Value.AuthToken is not { Length: > 0 } token)
-            return (null, VapiEndpoints.Problem(StatusCodes.Status403Forbidden, "Forbidden", "Twilio callbacks are refused: Twilio:AuthToken is not configured."));
+            return (null, ProblemResponses.Problem(StatusCodes.Status403Forbidden, "Forbidden", "Twilio callbacks are refused: Twilio:AuthToken is not configured."));
         if (!request.HasFormContentType)
-            return (null, VapiEndpoints.Problem(StatusCodes.Status400BadRequest, "Not a Twilio callback", "Expected an application/x-www-form-urlencoded body."));
+            return (null, ProblemResponses.Problem(StatusCodes.Status400BadRequest, "Not a Twilio callback", "Expected an application/x-www-form-urlencoded body."));
         var form = await request.ReadFormAsync(ct);
         if (!TwilioSignature.IsValid(token, TwilioSignature.RequestUrl(request, config), form, request.Headers["X-Twilio-Signature"]))
         {
             log.LogWarning("Refused a Twilio callback to {Path} from {Remote}: bad signature", request.Path, request.HttpContext.Connection.RemoteIpAddress);
-            return (null, VapiEndpoints.Problem(StatusCodes.Status403Forbidden, "Forbidden", "The X-Twilio-Signature header does not match this request."));
+            return (null, ProblemResponses.Problem(StatusCodes.Status403Forbidden, "Forbidden", "The X-Twilio-Signature header does not match this request."));
         }
         return (form, null);
     }
@@ -56,9 +57,9 @@ public static class TwilioEndpoints
         var (form, refusal) = await AuthenticateAsync(http.Request, twilio, config, logs.CreateLogger(typeof(TwilioEndpoints)), ct);
         if (form is null) return refusal!;
         if (!Guid.TryParse(http.Request.Query["c"], out var clinic) || !Guid.TryParse(http.Request.Query["m"], out var message))
-            return VapiEndpoints.Problem(StatusCodes.Status400BadRequest, "Unknown message", "The callback URL must name the clinic (c) and message (m).");
+            return ProblemResponses.Problem(StatusCodes.Status400BadRequest, "Unknown message", "The callback URL must name the clinic (c) and message (m).");
         if (Map(form["MessageStatus"]) is not { } mapped)
-            return VapiEndpoints.Problem(StatusCodes.Status400BadRequest, "Unknown status", $"MessageStatus '{form["MessageStatus"]}' is not one of Twilio's.");
+            return ProblemResponses.Problem(StatusCodes.Status400BadRequest, "Unknown status", $"MessageStatus '{form["MessageStatus"]}' is not one of Twilio's.");
         int? code = int.TryParse(form["ErrorCode"], out var c) ? c : null;
 
         var updated = await db.RunAsync(async conn =>
@@ -82,7 +83,7 @@ public static class TwilioEndpoints
             return await grid.ReadSingleOrDefaultAsync<string>();
         }, ct);
         return updated is null
-            ? VapiEndpoints.Problem(StatusCodes.Status404NotFound, "Unknown message", "No message of that clinic matches this callback.")
+            ? ProblemResponses.Problem(StatusCodes.Status404NotFound, "Unknown message", "No message of that clinic matches this callback.")
             : TypedResults.NoContent();
     }
 

@@ -42,16 +42,6 @@ public static class StaffPortal
         s.AddAuthorizationBuilder().AddPolicy(StaffClaims.AdminPolicy, p => p.RequireRole("admin"));
         s.AddAntiforgery();
         s.AddSingleton<StaffAccounts>();
-        s.AddSingleton<ClinicEventBus>();
-        s.AddHostedService<EventFeed>();
-        s.AddSignalR();
-        s.AddHostedService<EventsHubRelay>();
-        s.AddSingleton<DashboardStore>();
-        s.AddSingleton<AppointmentStore>();
-        s.AddSingleton<AuditLogStore>();
-        s.AddSingleton<ClinicSettingsStore>();
-        s.AddSingleton<ClinicPortal.Features.Providers.ProviderStore>();
-        s.AddSingleton<ClinicPortal.Features.Procedures.ProcedureStore>();
         return builder;
     }
 
@@ -62,8 +52,6 @@ public static class StaffPortal
         app.UseAuthorization();
         app.UseAntiforgery();
         app.MapAccountEndpoints();
-        app.MapAuditEndpoints();
-        app.MapHub<EventsHub>(EventsHub.Path);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,3 +1,4 @@
+using ClinicPortal.Shared;
 using System.Text.Json;
 using ClinicPortal.Features.Calls;
 
@@ -25,14 +26,14 @@ public static class VapiEndpoints
             logs.CreateLogger(typeof(VapiEndpoints)).LogWarning("Refused a webhook from {Remote}: {Reason} credential",
                 http.Connection.RemoteIpAddress, credential is null ? "missing or unknown" : "revoked");
             if (credential is not null) await credentials.RecordAsync(credential, ct);
-            return Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
+            return ProblemResponses.Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
                 "Send the clinic's webhook secret as 'Authorization: Bearer <secret>' or 'X-Vapi-Secret: <secret>'.");
         }
 
         http.Items[Latency.WebhookLatency.ClinicItem] = credential.ClinicId;
         var body = await ReadBodyAsync(http.Request, ct);
         if (body is null)
-            return Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is over {MaxBodyBytes / 1024} KB.");
+            return ProblemResponses.Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is over {MaxBodyBytes / 1024} KB.");
         try
         {
             using var doc = JsonDocument.Parse(body);
@@ -49,11 +50,11 @@ public static class VapiEndpoints
         }
         catch (JsonException e)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message);
+            return ProblemResponses.Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message);
         }
         catch (BadMessageException e)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Not a Vapi server message", e.Message);
+            return ProblemResponses.Problem(StatusCodes.Status400BadRequest, "Not a Vapi server message", e.Message);
         }
     }
 
@@ -79,7 +80,4 @@ public static class VapiEndpoints
         }
         return buffer.ToArray();
     }
-
-    public static IResult Problem(int status, string title, string detail) =>
-        TypedResults.Problem(title: title, detail: detail, statusCode: status);
 }

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace ClinicPortal.Infrastructure;
+namespace ClinicPortal.Shared;
 
 public static class ProblemResponses
 {
@@ -40,6 +40,10 @@ public static class ProblemResponses
         else
             await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext { HttpContext = http });
     }
+
+    /// <summary>A JSON problem body (RFC 9457) for an API client's bad request: what every endpoint answers bad input with.</summary>
+    public static IResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(title: title, detail: detail, statusCode: status);
 
     private static bool OpensAPage(HttpContext c) =>
         HttpMethods.IsGet(c.Request.Method) && c.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
