@@ -24,6 +24,21 @@ public sealed class EndpointTests(ClinicPortalFactory portal)
     }
 
     [Fact]
+    public async Task Each_tool_call_keeps_its_outcome_in_a_column_of_its_own()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var date = Dates.Upcoming(DayOfWeek.Wednesday);
+
+        await clinic.BookAsync("dr-a", date, "10:00");
+        await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700100002"); // taken
+        await clinic.CallToolAsync("lookup_procedure", new { query = "lip filler" });
+
+        Assert.Equal(1, await clinic.CountAsync("tool_calls", "tool_name = 'book_appointment' and outcome = 'booked'"));
+        Assert.Equal(1, await clinic.CountAsync("tool_calls", "tool_name = 'book_appointment' and outcome = 'conflict'"));
+        Assert.Equal(1, await clinic.CountAsync("tool_calls", "tool_name = 'lookup_procedure' and outcome = 'ok'"));
+    }
+
+    [Fact]
     public async Task Health_reports_live_and_ready_with_every_migration_applied()
     {
         using var client = portal.CreateClient();

@@ -29,8 +29,14 @@ public sealed class BookAppointmentTool(Booker booker, Privacy.NoteProtector pro
         notes_saved = notesSaved,
     });
 
-    public static ToolAnswers Answers(string status, bool? notesSaved = null) =>
-        new(b => Describe(b, status, notesSaved), c => ConflictWithAlternatives(c.Provider, c.Slot.Starts, c.Clinic.Zone, c.Alternatives));
+    public static ToolAnswers Answers(string status, bool? notesSaved = null) => new(
+        b => Describe(b, status, notesSaved),
+        c => ConflictWithAlternatives(c.Provider, c.Slot.Starts, c.Clinic.Zone, c.Alternatives),
+        (provider, slot, clinic) => ToolJson.Serialize(new { status = "conflict", provider = provider.Slug, requested_starts_at = ClinicTime.Format(slot.Starts, clinic.Zone) }),
+        NotFound);
+
+    /// <summary>The answer when no live appointment matches what the caller gave.</summary>
+    public static readonly string NotFound = ToolJson.Serialize(new { status = "not_found", message = AppointmentLookup.NotFound });
 
     /// <summary>The tool's answer for an outcome (booked, moved and conflicting answers were stored as they were made).</summary>
     public static string Answer(BookingOutcome outcome) => outcome switch
@@ -38,7 +44,7 @@ public sealed class BookAppointmentTool(Booker booker, Privacy.NoteProtector pro
         BookingOutcome.Booked b => b.Result!,
         BookingOutcome.Conflict c => c.Result!,
         BookingOutcome.Replay r => r.Result,
-        BookingOutcome.Invalid i when i.Reason == AppointmentLookup.NotFound => ToolJson.Serialize(new { status = "not_found", message = i.Reason }),
+        BookingOutcome.Invalid i when i.Reason == AppointmentLookup.NotFound => NotFound,
         BookingOutcome.Invalid i => ToolJson.Invalid(i.Reason),
         _ => throw new InvalidOperationException("unknown booking outcome"),
     };

@@ -1,6 +1,4 @@
 using ClinicPortal.Shared;
-using ClinicPortal.Features.Events;
-using ClinicPortal.Features.Webhooks;
 using ClinicPortal.Infrastructure.Database;
 using NodaTime;
 
@@ -9,8 +7,13 @@ namespace ClinicPortal.Features.Booking;
 /// <summary>Who is asking: the audit actor, the source (voice or staff), and for Vapi the tool call and call ids.</summary>
 public sealed record Requester(string Actor, string Source, string? ToolCallId = null, string? CallId = null);
 
-/// <summary>For a tool call: how to word the answers that are stored with the outcome (docs/design.md, Idempotency).</summary>
-public sealed record ToolAnswers(Func<BookingOutcome.Booked, string> Booked, Func<BookingOutcome.Conflict, string> Conflict);
+/// <summary>
+/// For a tool call: how the voice agent's answers are worded (the tools own the wording), stored with the outcome in the
+/// same statement (docs/design.md, Idempotency). Taken is stored first when the slot is lost, then replaced by Conflict
+/// once the alternatives are known; NotFound when the appointment to move is gone.
+/// </summary>
+public sealed record ToolAnswers(Func<BookingOutcome.Booked, string> Booked, Func<BookingOutcome.Conflict, string> Conflict,
+    Func<ProviderRef, RequestedSlot, ClinicInfo, string> Taken, string NotFound);
 
 public sealed record BookingRequest(string Provider, LocalDate Date, LocalTime Time, string? Procedure, string PatientName, string PatientPhone,
     string? Notes = null);
@@ -61,7 +64,7 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector note
         var note = r.Notes is { Length: > 0 } text && notes.CanProtect ? notes.Protect(Privacy.PiiRedactor.Redact(text), clinic, id) : null;
         var detail = new { provider = provider.Slug, provider_name = provider.Name, procedure = c.Procedure?.Name, source = who.Source, call_id = who.CallId,
             attempt = id };
-        var placeholder = ToolJson.Serialize(new { status = "conflict", provider = provider.Slug, requested_starts_at = ClinicTime.Format(slot.Starts, c.Clinic.Zone) });
+        var placeholder = answers?.Taken(provider, slot, c.Clinic) ?? "";
         BookingOutcome.Booked Booked(string code, string? result) => new(id, code, provider, c.Procedure?.Name, slot, c.Clinic, result);
         var (outcome, stored, code) = await BookingStore.BookAsync(conn, clinic, who.ToolCallId, who.CallId,
             code => new NewAppointment(id, code, provider, c.Procedure?.Id, slot, r.PatientName.Trim(), phone, who.Source, who.Actor, detail, note,
@@ -92,9 +95,9 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector note
         var attempt = Guid.CreateVersion7();
         var detail = new { provider = a.ProviderSlug, provider_name = a.ProviderName, procedure = a.ProcedureName, previous_starts_at = a.StartsAt,
             patient_name = a.PatientName, source = who.Source, call_id = who.CallId, attempt };
-        var placeholder = ToolJson.Serialize(new { status = "conflict", provider = a.ProviderSlug, requested_starts_at = ClinicTime.Format(slot.Starts, info.Zone) });
+        var placeholder = answers?.Taken(provider, slot, info) ?? "";
         var (outcome, stored) = await BookingStore.RescheduleAsync(conn, clinic, who.ToolCallId, who.CallId, who.Actor, a.Id, a.ProviderId, slot, detail,
-            answers?.Booked(moved) ?? "", placeholder, ToolJson.Serialize(new { status = "not_found", message = AppointmentLookup.NotFound }));
+            answers?.Booked(moved) ?? "", placeholder, answers?.NotFound ?? "");
         if (outcome == "replay") return new BookingOutcome.Replay(stored);
         if (outcome == "not_found") return new BookingOutcome.Invalid(AppointmentLookup.NotFound);
         if (outcome == "rescheduled") return moved with { Result = stored };

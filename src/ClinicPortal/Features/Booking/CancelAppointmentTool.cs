@@ -19,7 +19,7 @@ public sealed class CancelAppointmentTool(ToolLedger ledger) : ITool
         return await ledger.RunOnceAsync(ctx, Name, async (conn, tx) =>
         {
             var (clinic, a) = await AppointmentLookup.FindAsync(conn, tx, ctx.ClinicId, new AppointmentKey.ByCode(code, phone));
-            if (a is null) return ToolJson.Serialize(new { status = "not_found", message = AppointmentLookup.NotFound });
+            if (a is null) return BookAppointmentTool.NotFound;
             var starts = ClinicTime.Format(SpanRecord.ToInstant(a.StartsAt), clinic.Zone);
             var detail = System.Text.Json.JsonSerializer.Serialize(new
             {

@@ -16,7 +16,7 @@ public sealed class CallStore(ClinicDb db)
                    duration_seconds as DurationSeconds, summary, transcript, structured_data::text as StructuredData
               from calls where call_id = @callId;
             select distinct (result::jsonb ->> 'appointment_id')::uuid from tool_calls
-             where call_id = @callId and result is not null and result::jsonb ->> 'status' in ('booked', 'rescheduled');
+             where call_id = @callId and outcome in ('booked', 'rescheduled');
             """, new { clinic, callId });
         return (await grid.ReadSingleOrDefaultAsync<CallRow>(), (await grid.ReadAsync<Guid>()).ToList());
     }

@@ -50,7 +50,7 @@ public sealed class DashboardStore(ClinicDb db, IClock clock)
           from audit_log order by id desc limit 10;
         select c.call_id as CallId, c.status, c.caller_phone as CallerPhone, c.updated_at as UpdatedAt, c.ended_at as EndedAt,
                c.ended_reason as EndedReason,
-               exists (select 1 from tool_calls t where t.call_id = c.call_id and t.result::jsonb ->> 'status' in ('booked', 'rescheduled')) as Booked
+               exists (select 1 from tool_calls t where t.call_id = c.call_id and t.outcome in ('booked', 'rescheduled')) as Booked
           from calls c
          where (c.status <> 'ended' and c.updated_at > now() - interval '2 hours') or c.ended_at >= @dayStart
          order by c.status = 'ended', coalesce(c.ended_at, c.updated_at) desc limit 30;

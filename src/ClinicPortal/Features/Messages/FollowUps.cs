@@ -32,9 +32,8 @@ public sealed class FollowUps(SmsTexts texts)
     {
         var facts = await conn.QuerySingleOrDefaultAsync<CallFacts>("""
             select c.caller_phone as CallerPhone,
-                   exists (select 1 from tool_calls t where t.clinic_id = @clinic and t.call_id = @callId and t.result is not null
-                              and t.tool_name in ('book_appointment', 'reschedule_appointment')
-                              and t.result::jsonb ->> 'status' in ('booked', 'rescheduled')) as Booked,
+                   exists (select 1 from tool_calls t where t.clinic_id = @clinic and t.call_id = @callId
+                              and t.tool_name in ('book_appointment', 'reschedule_appointment') and t.outcome in ('booked', 'rescheduled')) as Booked,
                    l.id as LookedUpId, l.name as LookedUpName,
                    c.structured_data ->> 'procedure' as Mentioned,
                    k.slug, k.name, k.phone, k.country
@@ -43,8 +42,7 @@ public sealed class FollowUps(SmsTexts texts)
               left join lateral (
                    select p.id, p.name from tool_calls t
                      join procedures p on p.clinic_id = t.clinic_id and p.name = t.result::jsonb -> 'procedure' ->> 'name' and p.active
-                    where t.clinic_id = @clinic and t.call_id = @callId and t.tool_name = 'lookup_procedure' and t.result is not null
-                      and t.result::jsonb ->> 'status' = 'ok'
+                    where t.clinic_id = @clinic and t.call_id = @callId and t.tool_name = 'lookup_procedure' and t.outcome = 'ok'
                     order by t.created_at desc limit 1) l on true
              where c.clinic_id = @clinic and c.call_id = @callId
             """, new { clinic, callId }, tx);
