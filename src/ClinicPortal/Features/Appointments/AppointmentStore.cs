@@ -69,15 +69,13 @@ public sealed class AppointmentStore(ClinicDb db)
         [AppointmentStatus.Completed] = "completed", [AppointmentStatus.NoShow] = "no_show",
     };
 
-    public async Task<(IReadOnlyList<Choice> Providers, IReadOnlyList<Choice> Procedures)> ChoicesAsync(Guid clinic, CancellationToken ct = default)
-    {
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync("""
-            select id, name from providers where active order by name;
-            select id, name from procedures where active order by name;
-            """, new { clinic });
-        return ((await grid.ReadAsync<Choice>()).ToList(), (await grid.ReadAsync<Choice>()).ToList());
-    }
+    public Task<(IReadOnlyList<Choice> Providers, IReadOnlyList<Choice> Procedures)> ChoicesAsync(Guid clinic, CancellationToken ct = default) =>
+        db.ReadDataAsync(clinic, async data =>
+        {
+            var providers = await data.Providers.Where(p => p.Active).OrderBy(p => p.Name).Select(p => new Choice(p.Id, p.Name)).ToListAsync(ct);
+            var procedures = await data.Procedures.Where(p => p.Active).OrderBy(p => p.Name).Select(p => new Choice(p.Id, p.Name)).ToListAsync(ct);
+            return ((IReadOnlyList<Choice>)providers, (IReadOnlyList<Choice>)procedures);
+        }, ct);
 
     /// <summary>Applies a status change if the appointment is in a status it may start from; audited with the staff member as actor.</summary>
     public async Task<bool> ChangeStatusAsync(Guid clinic, Guid id, string to, string actor, CancellationToken ct = default)

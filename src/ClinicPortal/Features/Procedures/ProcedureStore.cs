@@ -1,5 +1,6 @@
 using ClinicPortal.Infrastructure.Database;
 using Dapper;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace ClinicPortal.Features.Procedures;
@@ -24,35 +25,12 @@ public sealed class ProcedureEdit
 /// <summary>The knowledge base the voice agent reads (lookup_procedure): list and save, every change audited.</summary>
 public sealed class ProcedureStore(ClinicDb db)
 {
-    // A class with setters: Dapper hands text[] over as System.Array, which no record constructor matches.
-    private sealed class Row
-    {
-        public Guid Id { get; init; }
-        public string Name { get; init; } = "";
-        public string[] Synonyms { get; init; } = [];
-        public int DurationMinutes { get; init; }
-        public int BufferAfterMinutes { get; init; }
-        public string Description { get; init; } = "";
-        public string Recovery { get; init; } = "";
-        public string PriceRange { get; init; } = "";
-        public string PreparationNotes { get; init; } = "";
-        public bool Active { get; init; }
-    }
-
-    public async Task<IReadOnlyList<ProcedureEdit>> ListAsync(Guid clinic, CancellationToken ct = default)
-    {
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync("""
-            select id, name, synonyms, duration_minutes as DurationMinutes, buffer_after_minutes as BufferAfterMinutes, description, recovery,
-                   price_range as PriceRange, preparation_notes as PreparationNotes, active
-              from procedures order by active desc, name;
-            """, new { clinic });
-        return (await grid.ReadAsync<Row>()).Select(r => new ProcedureEdit
+    public Task<List<ProcedureEdit>> ListAsync(Guid clinic, CancellationToken ct = default) => db.ReadDataAsync(clinic, async data =>
+        (await data.Procedures.OrderByDescending(p => p.Active).ThenBy(p => p.Name).ToListAsync(ct)).Select(p => new ProcedureEdit
         {
-            Id = r.Id, Name = r.Name, Synonyms = string.Join(", ", r.Synonyms), DurationMinutes = r.DurationMinutes, BufferAfterMinutes = r.BufferAfterMinutes,
-            Description = r.Description, Recovery = r.Recovery, PriceRange = r.PriceRange, PreparationNotes = r.PreparationNotes, Active = r.Active,
-        }).ToList();
-    }
+            Id = p.Id, Name = p.Name, Synonyms = string.Join(", ", p.Synonyms), DurationMinutes = p.DurationMinutes, BufferAfterMinutes = p.BufferAfterMinutes,
+            Description = p.Description, Recovery = p.Recovery, PriceRange = p.PriceRange, PreparationNotes = p.PreparationNotes, Active = p.Active,
+        }).ToList(), ct);
 
     /// <summary>Inserts or updates; the database's checks decide what is valid, and their refusal comes back as a sentence.</summary>
     public async Task<string?> SaveAsync(Guid clinic, ProcedureEdit p, string actor, CancellationToken ct = default)

@@ -3,6 +3,7 @@ using ClinicPortal.Features.Booking;
 using ClinicPortal.Features.Clinics;
 using ClinicPortal.Infrastructure.Database;
 using Dapper;
+using Microsoft.EntityFrameworkCore;
 using NodaTime;
 using Npgsql;
 
@@ -15,25 +16,19 @@ public sealed record TimeOffRow(Guid Id, DateTime StartsAt, DateTime EndsAt, str
 /// <summary>Providers' weekly hours and time off, as staff manage them; every change audited.</summary>
 public sealed class ProviderStore(ClinicDb db)
 {
-    private sealed record HoursDb(short Weekday, TimeOnly StartsAt, TimeOnly EndsAt);
+    public Task<List<ProviderRow>> ListAsync(Guid clinic, CancellationToken ct = default) => db.ReadDataAsync(clinic, data =>
+        data.Providers.Where(p => p.Active).OrderBy(p => p.Name).Select(p => new ProviderRow(p.Id, p.Slug, p.Name, p.Specialty)).ToListAsync(ct), ct);
 
-    public async Task<IReadOnlyList<ProviderRow>> ListAsync(Guid clinic, CancellationToken ct = default)
-    {
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync("select id, slug, name, specialty from providers where active order by name;", new { clinic });
-        return (await grid.ReadAsync<ProviderRow>()).ToList();
-    }
-
-    public async Task<(IReadOnlyList<WorkingDay> Hours, IReadOnlyList<TimeOffRow> TimeOff)> DetailAsync(Guid clinic, Guid provider, CancellationToken ct = default)
-    {
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync("""
-            select weekday, starts_at as StartsAt, ends_at as EndsAt from working_hours where provider_id = @provider order by weekday, starts_at;
-            select id, starts_at as StartsAt, ends_at as EndsAt, reason from time_off where provider_id = @provider and ends_at > now() order by starts_at;
-            """, new { clinic, provider });
-        var hours = (await grid.ReadAsync<HoursDb>()).Select(h => new WorkingDay(h.Weekday, h.StartsAt, h.EndsAt)).ToList();
-        return (hours, (await grid.ReadAsync<TimeOffRow>()).ToList());
-    }
+    public Task<(IReadOnlyList<WorkingDay> Hours, IReadOnlyList<TimeOffRow> TimeOff)> DetailAsync(Guid clinic, Guid provider, CancellationToken ct = default) =>
+        db.ReadDataAsync(clinic, async data =>
+        {
+            var hours = await data.WorkingHours.Where(h => h.ProviderId == provider).OrderBy(h => h.Weekday).ThenBy(h => h.StartsAt)
+                .Select(h => new WorkingDay(h.Weekday, h.StartsAt, h.EndsAt)).ToListAsync(ct);
+            var now = DateTime.UtcNow;
+            var timeOff = await data.TimeOff.Where(t => t.ProviderId == provider && t.EndsAt > now).OrderBy(t => t.StartsAt)
+                .Select(t => new TimeOffRow(t.Id, t.StartsAt, t.EndsAt, t.Reason)).ToListAsync(ct);
+            return ((IReadOnlyList<WorkingDay>)hours, (IReadOnlyList<TimeOffRow>)timeOff);
+        }, ct);
 
     /// <summary>Replaces the provider's weekly hours; a refused row (end before start) leaves the old hours in place.</summary>
     public async Task<string?> SaveHoursAsync(Guid clinic, Guid provider, IReadOnlyList<WorkingDay> hours, string actor, CancellationToken ct = default)

@@ -4,6 +4,7 @@ using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Webhooks;
 using ClinicPortal.Infrastructure.Database;
 using Dapper;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace ClinicPortal.Features.Settings;
@@ -15,16 +16,15 @@ public sealed record CredentialRow(Guid Id, string Label, DateTime CreatedAt, Da
 /// <summary>An admin's clinic settings and webhook credentials. Every change is audited with the admin as actor.</summary>
 public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credentials)
 {
-    public async Task<(ClinicSettings Settings, IReadOnlyList<CredentialRow> Credentials)> LoadAsync(Guid clinic, CancellationToken ct = default)
-    {
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync("""
-            select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic;
-            select id, label, created_at as CreatedAt, last_used_at as LastUsedAt, revoked_at as RevokedAt
-              from webhook_credentials order by revoked_at nulls first, created_at desc;
-            """, new { clinic });
-        return (await grid.ReadSingleAsync<ClinicSettings>(), (await grid.ReadAsync<CredentialRow>()).ToList());
-    }
+    public Task<(ClinicSettings Settings, IReadOnlyList<CredentialRow> Credentials)> LoadAsync(Guid clinic, CancellationToken ct = default) =>
+        db.ReadDataAsync(clinic, async data =>
+        {
+            var settings = await data.Clinics.Where(c => c.Id == clinic)
+                .Select(c => new ClinicSettings(c.Name, c.TimeZone, c.MinNoticeMinutes, c.Phone, c.Country)).SingleAsync(ct);
+            var credentials = await data.WebhookCredentials.OrderBy(c => c.RevokedAt != null).ThenBy(c => c.RevokedAt).ThenByDescending(c => c.CreatedAt)
+                .Select(c => new CredentialRow(c.Id, c.Label, c.CreatedAt, c.LastUsedAt, c.RevokedAt)).ToListAsync(ct);
+            return (settings, (IReadOnlyList<CredentialRow>)credentials);
+        }, ct);
 
     /// <summary>Saves time zone and minimum notice; returns a reason when the database refuses them (unknown zone, out of range).</summary>
     public async Task<string?> SaveAsync(Guid clinic, string timeZone, int minNoticeMinutes, string actor, CancellationToken ct = default)

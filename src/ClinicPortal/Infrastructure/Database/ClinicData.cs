@@ -9,6 +9,28 @@ public enum AppointmentSource { Voice, Staff }
 // Entities for the tables the staff portal reads with LINQ. The schema is SQL in db/migrations and the database owns
 // its invariants: EF Core maps the tables and generates no migrations; writes that hold invariants call the SQL functions.
 
+public sealed class Clinic
+{
+    public Guid Id { get; init; }
+    public string Slug { get; init; } = "";
+    public string Name { get; init; } = "";
+    public string TimeZone { get; init; } = "";
+    public string? Phone { get; init; }
+    public int MinNoticeMinutes { get; init; }
+    public string Country { get; init; } = "";
+}
+
+/// <summary>A Vapi credential; the secret is stored only as its hash, which this model does not read.</summary>
+public sealed class WebhookCredential
+{
+    public Guid ClinicId { get; init; }
+    public Guid Id { get; init; }
+    public string Label { get; init; } = "";
+    public DateTime CreatedAt { get; init; }
+    public DateTime? LastUsedAt { get; init; }
+    public DateTime? RevokedAt { get; init; }
+}
+
 public sealed class Provider
 {
     public Guid ClinicId { get; init; }
@@ -32,7 +54,34 @@ public sealed class Procedure
     public Guid ClinicId { get; init; }
     public Guid Id { get; init; }
     public string Name { get; init; } = "";
+    public string[] Synonyms { get; init; } = [];
+    public int DurationMinutes { get; init; }
+    public int BufferAfterMinutes { get; init; }
+    public string Description { get; init; } = "";
+    public string Recovery { get; init; } = "";
+    public string PriceRange { get; init; } = "";
+    public string PreparationNotes { get; init; } = "";
     public bool Active { get; init; }
+}
+
+/// <summary>A provider's weekly hours in clinic-local time (ISO weekday, 1 = Monday).</summary>
+public sealed class WorkingHours
+{
+    public Guid ClinicId { get; init; }
+    public Guid ProviderId { get; init; }
+    public short Weekday { get; init; }
+    public TimeOnly StartsAt { get; init; }
+    public TimeOnly EndsAt { get; init; }
+}
+
+public sealed class TimeOff
+{
+    public Guid ClinicId { get; init; }
+    public Guid Id { get; init; }
+    public Guid ProviderId { get; init; }
+    public DateTime StartsAt { get; init; }
+    public DateTime EndsAt { get; init; }
+    public string? Reason { get; init; }
 }
 
 public sealed class Appointment
@@ -98,12 +147,16 @@ public sealed class SmsMessage
 /// </summary>
 public sealed class ClinicData(DbContextOptions<ClinicData> options) : DbContext(options)
 {
+    public DbSet<Clinic> Clinics => Set<Clinic>();
+    public DbSet<WebhookCredential> WebhookCredentials => Set<WebhookCredential>();
     public DbSet<Appointment> Appointments => Set<Appointment>();
     public DbSet<Provider> Providers => Set<Provider>();
     public DbSet<Procedure> Procedures => Set<Procedure>();
     public DbSet<AuditLogEntry> AuditLog => Set<AuditLogEntry>();
     public DbSet<SmsMessage> SmsMessages => Set<SmsMessage>();
     public DbSet<Patient> Patients => Set<Patient>();
+    public DbSet<WorkingHours> WorkingHours => Set<WorkingHours>();
+    public DbSet<TimeOff> TimeOff => Set<TimeOff>();
 
     /// <summary>The PostgreSQL enums, mapped on the data source that EF Core then shares.</summary>
     public static void MapEnums(Npgsql.NpgsqlDataSourceBuilder source)
@@ -120,6 +173,8 @@ public sealed class ClinicData(DbContextOptions<ClinicData> options) : DbContext
 
     protected override void OnModelCreating(ModelBuilder b)
     {
+        b.Entity<Clinic>().ToTable("clinics").HasKey(x => x.Id);
+        b.Entity<WebhookCredential>().ToTable("webhook_credentials").HasKey(x => new { x.ClinicId, x.Id });
         b.Entity<Provider>().ToTable("providers").HasKey(x => new { x.ClinicId, x.Id });
         b.Entity<Patient>().ToTable("patients").HasKey(x => new { x.ClinicId, x.Id });
         b.Entity<Procedure>().ToTable("procedures").HasKey(x => new { x.ClinicId, x.Id });
@@ -138,6 +193,8 @@ public sealed class ClinicData(DbContextOptions<ClinicData> options) : DbContext
         });
         b.Entity<AuditSeal>().ToTable("audit_seals").HasKey(x => new { x.ClinicId, x.Seq });
         b.Entity<SmsMessage>().ToTable("sms_messages").HasKey(x => new { x.ClinicId, x.Id });
+        b.Entity<WorkingHours>().ToTable("working_hours").HasKey(x => new { x.ClinicId, x.ProviderId, x.Weekday, x.StartsAt });
+        b.Entity<TimeOff>().ToTable("time_off").HasKey(x => new { x.ClinicId, x.Id });
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder c) => c.Properties<DateTime>().HaveColumnType("timestamp with time zone");
