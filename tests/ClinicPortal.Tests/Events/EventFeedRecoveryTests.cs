@@ -32,6 +32,6 @@ public sealed class EventFeedRecoveryTests(ClinicPortalFactory portal)
         var booked = await clinic.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "10:00");
 
         var e = await received.Task.WaitAsync(TimeSpan.FromSeconds(15));
-        Assert.Equal(booked.GetProperty("appointment_id").GetString(), e.Text("appointment_id"));
+        Assert.Equal(booked.GetProperty("appointment_id").GetGuid(), e.Appointment.AppointmentId);
     }
 }

@@ -94,10 +94,8 @@ public sealed class AppointmentStore(ClinicDb db)
                   join patients pt on pt.clinic_id = @clinic and pt.id = c.patient_id
                 """, new { clinic, id, to, from }, tx);
             if (changed is not { } c) return false; // already changed by someone else, or not a status this change may start from
-            var detail = System.Text.Json.JsonSerializer.Serialize(new
-            {
-                appointment_id = id, status = to, provider_name = c.Provider, patient_name = c.Patient, starts_at = c.StartsAt, source = "staff", actor,
-            });
+            var detail = EventPayloads.Serialize(new AppointmentEventPayload(AppointmentId: id, Status: to, ProviderName: c.Provider, PatientName: c.Patient,
+                StartsAt: new DateTimeOffset(DateTime.SpecifyKind(c.StartsAt, DateTimeKind.Utc)), Source: "staff", Actor: actor));
             await conn.ExecuteAsync("""
                 select audit(@actor, @action, 'appointment', @id::text, @detail::jsonb - 'patient_name');
                 select emit_event(@kind, @detail::jsonb);

@@ -1,3 +1,4 @@
+using ClinicPortal.Features.Events;
 using ClinicPortal.Shared;
 using ClinicPortal.Infrastructure.Database;
 using NodaTime;
@@ -62,8 +63,8 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector note
         var confirmation = who.Source == "voice" && textable ? texts.Confirmation(c.Clinic, provider.Name, slot.Starts) : null;
         // Medical free text: redacted, then encrypted for this clinic and appointment only (dropped when no key is configured).
         var note = r.Notes is { Length: > 0 } text && notes.CanProtect ? notes.Protect(Privacy.PiiRedactor.Redact(text), clinic, id) : null;
-        var detail = new { provider = provider.Slug, provider_name = provider.Name, procedure = c.Procedure?.Name, source = who.Source, call_id = who.CallId,
-            attempt = id };
+        var detail = new AppointmentEventPayload(Provider: provider.Slug, ProviderName: provider.Name, Procedure: c.Procedure?.Name, Source: who.Source,
+            CallId: who.CallId, Attempt: id);
         var placeholder = answers?.Taken(provider, slot, c.Clinic) ?? "";
         BookingOutcome.Booked Booked(string code, string? result) => new(id, code, provider, c.Procedure?.Name, slot, c.Clinic, result);
         var (outcome, stored, code) = await BookingStore.BookAsync(conn, clinic, who.ToolCallId, who.CallId,
@@ -93,8 +94,9 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector note
         var provider = new ProviderRef(a.ProviderId, a.ProviderSlug, a.ProviderName);
         var moved = new BookingOutcome.Booked(a.Id, a.Code, provider, a.ProcedureName, slot, info, null);
         var attempt = Guid.CreateVersion7();
-        var detail = new { provider = a.ProviderSlug, provider_name = a.ProviderName, procedure = a.ProcedureName, previous_starts_at = a.StartsAt,
-            patient_name = a.PatientName, source = who.Source, call_id = who.CallId, attempt };
+        var detail = new AppointmentEventPayload(Provider: a.ProviderSlug, ProviderName: a.ProviderName, Procedure: a.ProcedureName,
+            PreviousStartsAt: new DateTimeOffset(DateTime.SpecifyKind(a.StartsAt, DateTimeKind.Utc)), PatientName: a.PatientName, Source: who.Source,
+            CallId: who.CallId, Attempt: attempt);
         var placeholder = answers?.Taken(provider, slot, info) ?? "";
         var (outcome, stored) = await BookingStore.RescheduleAsync(conn, clinic, who.ToolCallId, who.CallId, who.Actor, a.Id, a.ProviderId, slot, detail,
             answers?.Booked(moved) ?? "", placeholder, answers?.NotFound ?? "");
@@ -115,12 +117,12 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector note
     {
         var text = answers is not null && who.ToolCallId is not null ? answers.Conflict(conflict) : null;
         await Dapper.SqlMapper.ExecuteAsync(conn, ClinicDb.SetClinic + """
-            select emit_event('alternatives_offered', @offered::jsonb);
+            select emit_event('alternatives_offered', @offered::jsonb); -- EventKinds.AlternativesOffered
             update tool_calls set result = @text where clinic_id = @clinic and tool_call_id = @toolCallId and @text::text is not null;
             """, new
         {
             clinic, text, toolCallId = who.ToolCallId,
-            offered = System.Text.Json.JsonSerializer.Serialize(new { attempt, alternatives = conflict.Alternatives.Select(x => x.Starts.ToDateTimeUtc()) }),
+            offered = EventPayloads.Serialize(new AlternativesOfferedPayload(attempt, conflict.Alternatives.Select(x => x.Starts.ToDateTimeOffset()).ToList())),
         });
         return conflict with { Result = text };
     }

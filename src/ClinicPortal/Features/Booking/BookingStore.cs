@@ -1,3 +1,4 @@
+using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
 using Dapper;
 using NodaTime;
@@ -7,7 +8,7 @@ namespace ClinicPortal.Features.Booking;
 
 public sealed record NewAppointment(
     Guid Id, string Code, ProviderRef Provider, Guid? ProcedureId, RequestedSlot Slot,
-    string PatientName, string PatientPhone, string Source, string Actor, object Detail, byte[]? Notes = null, string? ConfirmationSms = null);
+    string PatientName, string PatientPhone, string Source, string Actor, AppointmentEventPayload Detail, byte[]? Notes = null, string? ConfirmationSms = null);
 
 /// <summary>
 /// Calls the booking and reschedule functions (db/migrations/0004_booking.sql), one round trip each. A voice
@@ -48,7 +49,7 @@ public static class BookingStore
                 {
                     clinic, toolCallId, callId, a.Actor, a.Source, a.Id, a.Code, providerId = a.Provider.Id, a.ProcedureId,
                     starts = a.Slot.Starts.ToDateTimeUtc(), ends = a.Slot.Ends.ToDateTimeUtc(), blocked = a.Slot.BlockedUntil.ToDateTimeUtc(),
-                    a.PatientName, a.PatientPhone, a.Notes, detail = System.Text.Json.JsonSerializer.Serialize(a.Detail),
+                    a.PatientName, a.PatientPhone, a.Notes, detail = EventPayloads.Serialize(a.Detail),
                     bookedResult = bookedResult(a), conflictResult, a.ConfirmationSms,
                 });
                 var (outcome, result) = await grid.ReadSingleAsync<(string, string)>();
@@ -60,7 +61,7 @@ public static class BookingStore
     }
 
     public static async Task<(string Outcome, string Result)> RescheduleAsync(NpgsqlConnection conn, Guid clinic, string? toolCallId,
-        string? callId, string actor, Guid appointmentId, Guid providerId, RequestedSlot slot, object detail,
+        string? callId, string actor, Guid appointmentId, Guid providerId, RequestedSlot slot, AppointmentEventPayload detail,
         string rescheduledResult, string conflictResult, string notFoundResult)
     {
         for (var attempt = 1; ; attempt++)
@@ -71,7 +72,7 @@ public static class BookingStore
                 {
                     clinic, toolCallId, callId, actor, appointmentId, providerId,
                     starts = slot.Starts.ToDateTimeUtc(), ends = slot.Ends.ToDateTimeUtc(), blocked = slot.BlockedUntil.ToDateTimeUtc(),
-                    detail = System.Text.Json.JsonSerializer.Serialize(detail), rescheduledResult, conflictResult, notFoundResult,
+                    detail = EventPayloads.Serialize(detail), rescheduledResult, conflictResult, notFoundResult,
                 });
                 return await grid.ReadSingleAsync<(string, string)>();
             }

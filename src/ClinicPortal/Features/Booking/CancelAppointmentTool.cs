@@ -21,11 +21,9 @@ public sealed class CancelAppointmentTool(ToolLedger ledger) : ITool
             var (clinic, a) = await AppointmentLookup.FindAsync(conn, tx, ctx.ClinicId, new AppointmentKey.ByCode(code, phone));
             if (a is null) return BookAppointmentTool.NotFound;
             var starts = ClinicTime.Format(SpanRecord.ToInstant(a.StartsAt), clinic.Zone);
-            var detail = System.Text.Json.JsonSerializer.Serialize(new
-            {
-                appointment_id = a.Id, provider = a.ProviderSlug, provider_name = a.ProviderName, procedure = a.ProcedureName,
-                starts_at = a.StartsAt, patient_name = a.PatientName, source = "voice", actor = ctx.Actor, call_id = ctx.CallId,
-            });
+            var detail = EventPayloads.Serialize(new AppointmentEventPayload(AppointmentId: a.Id, Provider: a.ProviderSlug, ProviderName: a.ProviderName,
+                Procedure: a.ProcedureName, StartsAt: new DateTimeOffset(DateTime.SpecifyKind(a.StartsAt, DateTimeKind.Utc)), PatientName: a.PatientName,
+                Source: "voice", Actor: ctx.Actor, CallId: ctx.CallId));
             await conn.ExecuteAsync("""
                 update appointments set status = 'cancelled', updated_at = now() where clinic_id = @ClinicId and id = @Id;
                 select audit(@Actor, 'appointment.cancelled', 'appointment', @Id::text, @detail::jsonb - 'patient_name');

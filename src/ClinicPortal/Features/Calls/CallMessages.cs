@@ -63,7 +63,7 @@ public sealed class CallMessages(ClinicDb db, Messages.FollowUps followUps)
                         ? RedactJson(sd)?.ToJsonString() : null,
                 }, tx);
                 await conn.ExecuteAsync("select emit_event('call', @payload::jsonb)",
-                    new { payload = JsonSerializer.Serialize(new { call_id = callId, status }) }, tx);
+                    new { payload = Events.EventPayloads.Serialize(new Events.CallEventPayload(callId, status)) }, tx);
                 // The hand-off text, if one is due, is written with the call's end (transactional outbox).
                 if (report) await followUps.QueueAsync(conn, tx, clinic, callId);
             }

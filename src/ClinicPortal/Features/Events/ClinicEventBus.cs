@@ -6,11 +6,12 @@ namespace ClinicPortal.Features.Events;
 /// <summary>One committed event of one clinic (a row of the events table).</summary>
 public sealed record ClinicEvent(long Id, Guid ClinicId, string Kind, DateTime OccurredAt, JsonElement Payload)
 {
-    public string? Text(string name) =>
-        Payload.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    /// <summary>The payload as its record (EventKinds.cs); an appointment's event for the booking, cancellation, reschedule, status and collision kinds.</summary>
+    public T As<T>() => Payload.Deserialize<T>(EventPayloads.Json)!;
 
-    public DateTime? Time(string name) =>
-        Payload.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.TryGetDateTime(out var t) ? t.ToUniversalTime() : null;
+    public AppointmentEventPayload Appointment => _appointment ??= As<AppointmentEventPayload>();
+
+    private AppointmentEventPayload? _appointment; // read once: feeds render the same events again and again
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace ClinicPortal.Features.Events;
 
 /// <summary>
@@ -19,4 +21,32 @@ public static class EventKinds
     public const string Sms = "sms";
     /// <summary>New webhook latency figures were flushed.</summary>
     public const string Latency = "latency";
+}
+
+/// <summary>
+/// The payload of an appointment's event (booking, cancellation, reschedule, status, collision), as the emitters write it
+/// (the booking functions in db/migrations merge the same names) and the dashboard reads it. Absent fields are null.
+/// </summary>
+public sealed record AppointmentEventPayload(
+    Guid? AppointmentId = null, string? Provider = null, string? ProviderName = null, string? Procedure = null, string? PatientName = null,
+    DateTimeOffset? StartsAt = null, DateTimeOffset? PreviousStartsAt = null, string? Status = null, string? Source = null, string? Actor = null,
+    string? CallId = null, Guid? Attempt = null);
+
+/// <summary>The times offered to the loser of a collision; Attempt is the collision's.</summary>
+public sealed record AlternativesOfferedPayload(Guid Attempt, IReadOnlyList<DateTimeOffset> Alternatives);
+
+public sealed record CallEventPayload(string CallId, string Status);
+
+public sealed record SmsEventPayload(Guid MessageId, string Kind, string Status);
+
+/// <summary>How payloads are written and read: snake_case names, nulls left out.</summary>
+public static class EventPayloads
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static string Serialize<T>(T payload) => JsonSerializer.Serialize(payload, Json);
 }
