@@ -37,8 +37,6 @@ public sealed record AlternativesOfferedPayload(Guid Attempt, IReadOnlyList<Date
 
 public sealed record CallEventPayload(string CallId, string Status);
 
-public sealed record SmsEventPayload(Guid MessageId, string Kind, string Status);
-
 /// <summary>How payloads are written and read: snake_case names, nulls left out.</summary>
 public static class EventPayloads
 {
