@@ -1,5 +1,5 @@
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
+using Microsoft.EntityFrameworkCore;
 
 namespace ClinicPortal.Features.Privacy;
 
@@ -9,13 +9,12 @@ public sealed class AppointmentNotes(ClinicDb db, NoteProtector protector)
     /// <summary>The note, or null when the appointment has none (or is not this clinic's).</summary>
     public async Task<string?> ReadAsync(Guid clinic, Guid appointment, string actor, CancellationToken ct = default)
     {
-        return await db.WriteAsync(clinic, async (conn, tx) =>
+        return await db.WriteDataAsync(clinic, async data =>
         {
-            var blob = await conn.ExecuteScalarAsync<byte[]?>(
-                "select notes_ciphertext from appointments where clinic_id = @clinic and id = @appointment", new { clinic, appointment }, tx);
+            var blob = await data.Appointments.Where(a => a.Id == appointment).Select(a => a.NotesCiphertext).SingleOrDefaultAsync(ct);
             if (blob is null) return null;
             var note = protector.Unprotect(blob, clinic, appointment);
-            await conn.ExecuteAsync("select audit(@actor, 'appointment.notes_read', 'appointment', @appointment::text, '{}')", new { actor, appointment }, tx);
+            await data.AuditAsync(actor, "appointment.notes_read", "appointment", appointment.ToString(), new { }, ct);
             return note;
         }, ct);
     }

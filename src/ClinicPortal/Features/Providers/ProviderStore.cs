@@ -2,7 +2,6 @@ using ClinicPortal.Shared;
 using ClinicPortal.Features.Booking;
 using ClinicPortal.Features.Clinics;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 using Microsoft.EntityFrameworkCore;
 using NodaTime;
 using Npgsql;
@@ -36,18 +35,22 @@ public sealed class ProviderStore(ClinicDb db)
         if (hours.Any(h => h.Ends <= h.Starts)) return "each day's closing time must be after its opening time";
         try
         {
-            await db.WriteAsync(clinic, async (conn, tx) =>
+            await db.WriteDataAsync(clinic, async data =>
             {
-                await conn.ExecuteAsync("delete from working_hours where clinic_id = @clinic and provider_id = @provider", new { clinic, provider }, tx);
+                await data.WorkingHours.Where(h => h.ProviderId == provider).ExecuteDeleteAsync(ct);
+                // Row by row, so two rows that start together are refused by the database's key (not by EF's change tracker).
                 foreach (var h in hours)
-                    await conn.ExecuteAsync("""
-                        insert into working_hours (clinic_id, provider_id, weekday, starts_at, ends_at) values (@clinic, @provider, @Weekday, @Starts, @Ends)
-                        """, new { clinic, provider, h.Weekday, Starts = h.Starts.ToTimeSpan(), Ends = h.Ends.ToTimeSpan() }, tx);
-                await Audit(conn, tx, actor, "provider.hours_changed", provider, new { hours = hours.Select(h => $"{h.Weekday} {h.Starts:HH\\:mm}-{h.Ends:HH\\:mm}") });
+                    await data.Database.ExecuteSqlAsync($"""
+                        insert into working_hours (clinic_id, provider_id, weekday, starts_at, ends_at)
+                        values ({clinic}, {provider}, {(short)h.Weekday}, {h.Starts}, {h.Ends})
+                        """, ct);
+                await data.AuditAsync(actor, "provider.hours_changed", "provider", provider.ToString(),
+                    new { hours = hours.Select(h => $"{h.Weekday} {h.Starts:HH\\:mm}-{h.Ends:HH\\:mm}") }, ct);
+                return true;
             }, ct);
             return null;
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        catch (Exception e) when (ClinicData.Refusal(e) is { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             return "two rows start at the same time on the same day";
         }
@@ -58,33 +61,26 @@ public sealed class ProviderStore(ClinicDb db)
         string timeZone, string actor, CancellationToken ct = default)
     {
         var zone = ClinicTime.Zone(timeZone);
-        var (start, end) = (from.InZoneLeniently(zone).ToInstant(), to.InZoneLeniently(zone).ToInstant());
+        var (start, end) = (from.InZoneLeniently(zone).ToInstant().ToDateTimeUtc(), to.InZoneLeniently(zone).ToInstant().ToDateTimeUtc());
         if (end <= start) return ("the time off must end after it starts", 0);
-        return (null, await db.WriteAsync(clinic, async (conn, tx) =>
+        return (null, await db.WriteDataAsync(clinic, async data =>
         {
-            var id = await conn.ExecuteScalarAsync<Guid>("""
-                insert into time_off (clinic_id, provider_id, starts_at, ends_at, reason) values (@clinic, @provider, @start, @end, @reason) returning id
-                """, new { clinic, provider, start = start.ToDateTimeUtc(), end = end.ToDateTimeUtc(), reason }, tx);
-            var affected = await conn.ExecuteScalarAsync<int>("""
-                select count(*) from appointments where provider_id = @provider and status in ('pending', 'confirmed')
-                   and starts_at < @end and blocked_until > @start
-                """, new { provider, start = start.ToDateTimeUtc(), end = end.ToDateTimeUtc() }, tx);
-            await Audit(conn, tx, actor, "provider.time_off_added", provider, new { time_off_id = id, starts_at = start.ToString(), ends_at = end.ToString(), reason });
+            var id = Guid.CreateVersion7();
+            data.TimeOff.Add(new TimeOff { ClinicId = clinic, Id = id, ProviderId = provider, StartsAt = start, EndsAt = end, Reason = reason });
+            await data.SaveChangesAsync(ct);
+            var affected = await data.Appointments.CountAsync(a => a.ProviderId == provider
+                && (a.Status == AppointmentStatus.Pending || a.Status == AppointmentStatus.Confirmed) && a.StartsAt < end && a.BlockedUntil > start, ct);
+            await data.AuditAsync(actor, "provider.time_off_added", "provider", provider.ToString(),
+                new { time_off_id = id, starts_at = Instant.FromDateTimeUtc(start).ToString(), ends_at = Instant.FromDateTimeUtc(end).ToString(), reason }, ct);
             return affected;
         }, ct));
     }
 
-    public async Task RemoveTimeOffAsync(Guid clinic, Guid provider, Guid timeOff, string actor, CancellationToken ct = default)
-    {
-        await db.WriteAsync(clinic, async (conn, tx) =>
+    public Task RemoveTimeOffAsync(Guid clinic, Guid provider, Guid timeOff, string actor, CancellationToken ct = default) =>
+        db.WriteDataAsync(clinic, async data =>
         {
-            var removed = await conn.ExecuteAsync("delete from time_off where clinic_id = @clinic and provider_id = @provider and id = @timeOff",
-                new { clinic, provider, timeOff }, tx);
-            if (removed > 0) await Audit(conn, tx, actor, "provider.time_off_removed", provider, new { time_off_id = timeOff });
+            var removed = await data.TimeOff.Where(t => t.ProviderId == provider && t.Id == timeOff).ExecuteDeleteAsync(ct);
+            if (removed > 0) await data.AuditAsync(actor, "provider.time_off_removed", "provider", provider.ToString(), new { time_off_id = timeOff }, ct);
+            return removed;
         }, ct);
-    }
-
-    private static Task Audit(NpgsqlConnection conn, NpgsqlTransaction tx, string actor, string action, Guid provider, object detail) =>
-        conn.ExecuteAsync("select audit(@actor, @action, 'provider', @provider::text, @detail::jsonb)",
-            new { actor, action, provider, detail = System.Text.Json.JsonSerializer.Serialize(detail) }, tx);
 }

@@ -3,7 +3,6 @@ using ClinicPortal.Features.Clinics;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Webhooks;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -31,21 +30,21 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
     {
         try
         {
-            await db.WriteAsync(clinic, async (conn, tx) =>
+            await db.WriteDataAsync(clinic, async data =>
             {
-                var before = await conn.QuerySingleAsync<ClinicSettings>(
-                    "select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic for update", new { clinic }, tx);
-                await conn.ExecuteAsync("update clinics set time_zone = @timeZone, min_notice_minutes = @minNoticeMinutes where id = @clinic",
-                    new { clinic, timeZone, minNoticeMinutes }, tx);
-                await Audit(conn, tx, actor, "clinic.settings_changed", "clinic", clinic.ToString(), new
+                var before = (await data.Clinics.FromSql($"select * from clinics where id = {clinic} for update").ToListAsync(ct)).Single();
+                await data.Clinics.Where(c => c.Id == clinic)
+                    .ExecuteUpdateAsync(u => u.SetProperty(c => c.TimeZone, timeZone).SetProperty(c => c.MinNoticeMinutes, minNoticeMinutes), ct);
+                await data.AuditAsync(actor, "clinic.settings_changed", "clinic", clinic.ToString(), new
                 {
                     time_zone = new { from = before.TimeZone, to = timeZone }, min_notice_minutes = new { from = before.MinNoticeMinutes, to = minNoticeMinutes },
-                });
+                }, ct);
+                return true;
             }, ct);
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.CheckViolation)
+        catch (Exception e) when (ClinicData.Refusal(e) is { SqlState: PostgresErrorCodes.CheckViolation } refused)
         {
-            return e.ConstraintName switch
+            return refused.ConstraintName switch
             {
                 "clinics_time_zone_check" => $"'{timeZone}' is not a time zone PostgreSQL knows (use an IANA name such as Europe/London)",
                 _ => "minimum notice must be between 0 and 10080 minutes (a week)",
@@ -58,30 +57,28 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
     public async Task<string> CreateCredentialAsync(Guid clinic, string label, string actor, CancellationToken ct = default)
     {
         var secret = "cps_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
-        await db.WriteAsync(clinic, async (conn, tx) =>
+        var id = Guid.CreateVersion7();
+        var name = string.IsNullOrWhiteSpace(label) ? "unnamed" : label.Trim();
+        await db.WriteDataAsync(clinic, async data =>
         {
-            var id = await conn.ExecuteScalarAsync<Guid>(
-                "insert into webhook_credentials (clinic_id, label, secret_hash) values (@clinic, @label, @hash) returning id",
-                new { clinic, label = string.IsNullOrWhiteSpace(label) ? "unnamed" : label.Trim(), hash = ClinicSetup.HashSecret(secret) }, tx);
-            await Audit(conn, tx, actor, "credential.created", "webhook_credential", id.ToString(), new { label });
+            await data.Database.ExecuteSqlAsync(
+                $"insert into webhook_credentials (clinic_id, id, label, secret_hash) values ({clinic}, {id}, {name}, {ClinicSetup.HashSecret(secret)})", ct);
+            await data.AuditAsync(actor, "credential.created", "webhook_credential", id.ToString(), new { label }, ct);
+            return id;
         }, ct);
         return secret;
     }
 
     public async Task<bool> RevokeCredentialAsync(Guid clinic, Guid id, string actor, CancellationToken ct = default)
     {
-        var revoked = await db.WriteAsync(clinic, async (conn, tx) =>
+        var revoked = await db.WriteDataAsync(clinic, async data =>
         {
-            if (await conn.ExecuteAsync("update webhook_credentials set revoked_at = now() where clinic_id = @clinic and id = @id and revoked_at is null",
-                    new { clinic, id }, tx) == 0) return false;
-            await Audit(conn, tx, actor, "credential.revoked", "webhook_credential", id.ToString(), new { });
+            if (await data.WebhookCredentials.Where(c => c.Id == id && c.RevokedAt == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(c => c.RevokedAt, c => DateTime.UtcNow), ct) == 0) return false;
+            await data.AuditAsync(actor, "credential.revoked", "webhook_credential", id.ToString(), new { }, ct);
             return true;
         }, ct);
         if (revoked) credentials.Invalidate(); // at once on this instance; others within their refresh interval
         return revoked;
     }
-
-    private static Task Audit(NpgsqlConnection conn, NpgsqlTransaction tx, string actor, string action, string type, string subject, object detail) =>
-        conn.ExecuteAsync("select audit(@actor, @action, @type, @subject, @detail::jsonb)",
-            new { actor, action, type, subject, detail = System.Text.Json.JsonSerializer.Serialize(detail) }, tx);
 }

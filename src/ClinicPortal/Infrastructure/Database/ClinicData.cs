@@ -93,6 +93,8 @@ public sealed class Appointment
     public Guid? ProcedureId { get; init; }
     public DateTime StartsAt { get; init; }
     public DateTime EndsAt { get; init; }
+    /// <summary>EndsAt plus the procedure's buffer: the provider is busy until then.</summary>
+    public DateTime BlockedUntil { get; init; }
     public AppointmentStatus Status { get; init; }
     public AppointmentSource Source { get; init; }
     public string ConfirmationCode { get; init; } = "";
@@ -158,6 +160,14 @@ public sealed class ClinicData(DbContextOptions<ClinicData> options) : DbContext
     public DbSet<WorkingHours> WorkingHours => Set<WorkingHours>();
     public DbSet<TimeOff> TimeOff => Set<TimeOff>();
 
+    /// <summary>An audit row in this context's transaction (audit() in db/migrations; the clinic is the transaction's).</summary>
+    public Task AuditAsync(string actor, string action, string subjectType, string subjectId, object detail, CancellationToken ct = default) =>
+        Database.ExecuteSqlAsync(
+            $"select audit({actor}, {action}, {subjectType}, {subjectId}, {System.Text.Json.JsonSerializer.Serialize(detail)}::jsonb)", ct);
+
+    /// <summary>The database's refusal behind an EF Core exception (constraint name and SQLSTATE), if that is what it was.</summary>
+    public static Npgsql.PostgresException? Refusal(Exception e) => e as Npgsql.PostgresException ?? e.InnerException as Npgsql.PostgresException;
+
     /// <summary>The PostgreSQL enums, mapped on the data source that EF Core then shares.</summary>
     public static void MapEnums(Npgsql.NpgsqlDataSourceBuilder source)
     {
@@ -169,7 +179,10 @@ public sealed class ClinicData(DbContextOptions<ClinicData> options) : DbContext
     public static void Configure(DbContextOptionsBuilder o, Npgsql.NpgsqlDataSource source) => o
         .UseNpgsql(source, n => n.MapEnum<AppointmentStatus>("appointment_status").MapEnum<AppointmentSource>("appointment_source"))
         .UseSnakeCaseNamingConvention()
-        .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking);
+        .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking)
+        // A constraint refusing bad input is an answer the store turns into a sentence, not an error to log; a failure
+        // nobody handles still reaches the exception handler, which logs it.
+        .ConfigureWarnings(w => w.Log((Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.CommandError, LogLevel.Debug)));
 
     protected override void OnModelCreating(ModelBuilder b)
     {

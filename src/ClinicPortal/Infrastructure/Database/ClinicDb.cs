@@ -54,6 +54,18 @@ public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed
         return await read(conn, tx);
     }
 
+    /// <summary>The same unit of work through EF Core: one transaction under the clinic, committed, then listeners are woken.</summary>
+    public async Task<T> WriteDataAsync<T>(Guid clinic, Func<ClinicData, Task<T>> work, CancellationToken ct = default)
+    {
+        await using var data = await contexts.CreateDbContextAsync(ct);
+        await using var tx = await data.Database.BeginTransactionAsync(ct);
+        await data.Database.ExecuteSqlAsync($"select set_config('app.clinic_id', {clinic.ToString()}, true)", ct);
+        var result = await work(data);
+        await tx.CommitAsync(ct);
+        committed.Signal();
+        return result;
+    }
+
     /// <summary>LINQ reads (EF Core) under the clinic, in one transaction; nothing is committed.</summary>
     public async Task<T> ReadDataAsync<T>(Guid clinic, Func<ClinicData, Task<T>> read, CancellationToken ct = default)
     {
