@@ -1,5 +1,4 @@
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -36,41 +35,37 @@ public sealed class ProcedureStore(ClinicDb db)
     public async Task<string?> SaveAsync(Guid clinic, ProcedureEdit p, string actor, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(p.Name)) return "a procedure needs a name";
+        var saved = new Procedure
+        {
+            ClinicId = clinic, Id = p.Id ?? Guid.CreateVersion7(), Name = p.Name.Trim(), Synonyms = p.SynonymList, DurationMinutes = p.DurationMinutes,
+            BufferAfterMinutes = p.BufferAfterMinutes, Description = p.Description.Trim(), Recovery = p.Recovery.Trim(), PriceRange = p.PriceRange.Trim(),
+            PreparationNotes = p.PreparationNotes.Trim(), Active = p.Active,
+        };
         try
         {
-            var args = new
+            var found = await db.WriteDataAsync(clinic, async data =>
             {
-                clinic, id = p.Id, name = p.Name.Trim(), synonyms = p.SynonymList, p.DurationMinutes, p.BufferAfterMinutes, description = p.Description.Trim(),
-                recovery = p.Recovery.Trim(), priceRange = p.PriceRange.Trim(), preparationNotes = p.PreparationNotes.Trim(), p.Active,
-            };
-            var id = await db.WriteAsync(clinic, async (conn, tx) =>
-            {
-                var saved = await conn.ExecuteScalarAsync<Guid?>(p.Id is null
-                    ? """
-                      insert into procedures (clinic_id, name, synonyms, duration_minutes, buffer_after_minutes, description, recovery, price_range,
-                                              preparation_notes, active)
-                      values (@clinic, @name, @synonyms, @DurationMinutes, @BufferAfterMinutes, @description, @recovery, @priceRange, @preparationNotes, @Active)
-                      returning id
-                      """
-                    : """
-                      update procedures set name = @name, synonyms = @synonyms, duration_minutes = @DurationMinutes, buffer_after_minutes = @BufferAfterMinutes,
-                             description = @description, recovery = @recovery, price_range = @priceRange, preparation_notes = @preparationNotes, active = @Active
-                       where clinic_id = @clinic and id = @id
-                      returning id
-                      """, args, tx);
-                if (saved is null) return null;
-                await conn.ExecuteAsync("select audit(@actor, @action, 'procedure', @id::text, @detail::jsonb)", new
+                if (p.Id is null)
                 {
-                    actor, action = p.Id is null ? "procedure.created" : "procedure.changed", id = saved,
-                    detail = System.Text.Json.JsonSerializer.Serialize(new { name = args.name, duration_minutes = p.DurationMinutes, price_range = args.priceRange, p.Active }),
-                }, tx);
-                return saved;
+                    data.Procedures.Add(saved);
+                    await data.SaveChangesAsync(ct);
+                }
+                else if (await data.Procedures.Where(x => x.Id == saved.Id).ExecuteUpdateAsync(u => u
+                             .SetProperty(x => x.Name, saved.Name).SetProperty(x => x.Synonyms, saved.Synonyms)
+                             .SetProperty(x => x.DurationMinutes, saved.DurationMinutes).SetProperty(x => x.BufferAfterMinutes, saved.BufferAfterMinutes)
+                             .SetProperty(x => x.Description, saved.Description).SetProperty(x => x.Recovery, saved.Recovery)
+                             .SetProperty(x => x.PriceRange, saved.PriceRange).SetProperty(x => x.PreparationNotes, saved.PreparationNotes)
+                             .SetProperty(x => x.Active, saved.Active), ct) == 0)
+                    return false;
+                await data.AuditAsync(actor, p.Id is null ? "procedure.created" : "procedure.changed", "procedure", saved.Id.ToString(),
+                    new { name = saved.Name, duration_minutes = saved.DurationMinutes, price_range = saved.PriceRange, saved.Active }, ct);
+                return true;
             }, ct);
-            if (id is null) return "that procedure no longer exists";
-            p.Id = id;
+            if (!found) return "that procedure no longer exists";
+            p.Id = saved.Id;
             return null;
         }
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.CheckViolation)
+        catch (Exception x) when (ClinicData.Refusal(x) is { SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.CheckViolation } e)
         {
             return e.SqlState == PostgresErrorCodes.UniqueViolation ? $"this clinic already has a procedure called '{p.Name.Trim()}'"
                 : e.ConstraintName switch
