@@ -1,5 +1,5 @@
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
+using Microsoft.EntityFrameworkCore;
 
 namespace ClinicPortal.Features.Audit;
 
@@ -8,12 +8,7 @@ public sealed record ChainVerdict(bool Ok, long Checked, long? BrokenSeq, long? 
 /// <summary>Verifies a clinic's audit chain (db/migrations/0003_audit.sql, verify_audit_chain).</summary>
 public sealed class AuditChain(ClinicDb db)
 {
-    public async Task<ChainVerdict> VerifyAsync(Guid clinic, CancellationToken ct = default)
-    {
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync("""
-            select ok, checked, broken_seq as BrokenSeq, broken_audit_id as BrokenAuditId, problem, unsealed from verify_audit_chain();
-            """, new { clinic });
-        return await grid.ReadSingleAsync<ChainVerdict>();
-    }
+    public Task<ChainVerdict> VerifyAsync(Guid clinic, CancellationToken ct = default) => db.ReadDataAsync(clinic, async data =>
+        (await data.Database.SqlQuery<ChainVerdict>($"select ok, checked, broken_seq, broken_audit_id, problem, unsealed from verify_audit_chain()")
+            .ToListAsync(ct)).Single(), ct);
 }

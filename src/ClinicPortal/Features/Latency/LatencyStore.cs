@@ -1,4 +1,5 @@
 using ClinicPortal.Infrastructure.Database;
+using Microsoft.EntityFrameworkCore;
 
 namespace ClinicPortal.Features.Latency;
 
@@ -11,20 +12,12 @@ public sealed record LatencyStats(IReadOnlyList<LatencyWindow> Windows, IReadOnl
 /// <summary>Webhook latency of one clinic over the last 1, 5 and 15 minutes, merged across app instances.</summary>
 public sealed class LatencyStore(ClinicDb db)
 {
-    // A class with setters: Dapper hands integer[] over as System.Array, which no record constructor matches.
-    private sealed class Row
-    {
-        public DateTime BucketStart { get; init; }
-        public int[] Counts { get; init; } = [];
-    }
+    private sealed record Row(DateTime BucketStart, int[] Counts);
 
     public async Task<LatencyStats> LoadAsync(Guid clinic, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync("""
-            select bucket_start as BucketStart, counts from webhook_latency where bucket_start >= now() - interval '15 minutes';
-            """, new { clinic });
-        var rows = (await grid.ReadAsync<Row>()).ToList();
+        var rows = await db.ReadDataAsync(clinic, data => data.Database
+            .SqlQuery<Row>($"select bucket_start, counts from webhook_latency where bucket_start >= now() - interval '15 minutes'").ToListAsync(ct), ct);
         var now = DateTime.UtcNow;
         var windows = new[] { (1, "1 min"), (5, "5 min"), (15, "15 min") }.Select(w =>
         {
