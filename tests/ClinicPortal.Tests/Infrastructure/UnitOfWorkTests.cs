@@ -76,7 +76,7 @@ public sealed class UnitOfWorkTests(ClinicPortalFactory portal)
     {
         var clinic = await portal.CreateClinicAsync();
         var (db, _) = NewDb();
-        await db.ReadAsync(clinic.Id, (conn, tx) => conn.ExecuteScalarAsync<string>("select current_setting('app.clinic_id')", transaction: tx));
+        Assert.NotEmpty(await db.ReadDataAsync(clinic.Id, data => data.Clinics.Select(c => c.Id).ToListAsync()));
 
         await using var conn = await db.OpenAsync();
         Assert.True(string.IsNullOrEmpty(await conn.ExecuteScalarAsync<string?>("select current_setting('app.clinic_id', true)")));

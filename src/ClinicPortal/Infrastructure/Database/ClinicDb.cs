@@ -9,8 +9,8 @@ namespace ClinicPortal.Infrastructure.Database;
 /// (transaction scope, so a pooled connection never carries it over), and every write wakes the event feed, the
 /// audit sealer and the text dispatcher after it commits. Features call WriteAsync (an explicit transaction for
 /// several statements with decisions between them), RunAsync (one round trip: a batch that starts with SetClinic
-/// runs as one implicit transaction), ReadAsync or ReadDataAsync (LINQ through EF Core); none of them begins, commits or
-/// signals by hand.
+/// runs as one implicit transaction), WriteDataAsync and ReadDataAsync (the same through EF Core); none of them begins,
+/// commits or signals by hand.
 /// </summary>
 public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed, IDbContextFactory<ClinicData> contexts)
 {
@@ -44,14 +44,6 @@ public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed
         var result = await work(conn);
         committed.Signal();
         return result;
-    }
-
-    /// <summary>Reads under the clinic in one transaction (a consistent snapshot); nothing is committed, nobody is woken.</summary>
-    public async Task<T> ReadAsync<T>(Guid clinic, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> read, CancellationToken ct = default)
-    {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await BeginClinicTransactionAsync(conn, clinic, ct);
-        return await read(conn, tx);
     }
 
     /// <summary>The same unit of work through EF Core: one transaction under the clinic, committed, then listeners are woken.</summary>
