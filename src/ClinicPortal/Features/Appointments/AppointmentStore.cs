@@ -1,7 +1,6 @@
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
 using System.Linq.Expressions;
-using Dapper;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClinicPortal.Features.Appointments;
@@ -16,8 +15,6 @@ public sealed record Choice(Guid Id, string Name);
 /// <summary>Staff reads and status changes for appointments, under row-level security for the staff member's clinic.</summary>
 public sealed class AppointmentStore(ClinicDb db)
 {
-    private sealed record Changed(DateTime StartsAt, string Provider, string Patient);
-
     public static readonly string[] Statuses = ["pending", "confirmed", "cancelled", "completed", "no_show"];
 
     /// <summary>The status changes staff can make, and the statuses each may start from.</summary>
@@ -81,25 +78,22 @@ public sealed class AppointmentStore(ClinicDb db)
     public async Task<bool> ChangeStatusAsync(Guid clinic, Guid id, string to, string actor, CancellationToken ct = default)
     {
         if (!Transitions.TryGetValue(to, out var from)) throw new ArgumentOutOfRangeException(nameof(to), to, "not a status staff can set");
+        var (target, sources) = (StatusNames.Single(x => x.Value == to).Key, StatusNames.Where(x => from.Contains(x.Value)).Select(x => x.Key).ToList());
         // Staff cancelling and the voice agent's cancel_appointment both write through the unit of work (ClinicDb).
-        return await db.WriteAsync(clinic, async (conn, tx) =>
+        return await db.WriteDataAsync(clinic, async data =>
         {
-            var changed = await conn.QuerySingleOrDefaultAsync<Changed>("""
-                with changed as (
-                    update appointments a set status = @to::appointment_status, updated_at = now()
-                     where a.clinic_id = @clinic and a.id = @id and a.status::text = any (@from)
-                    returning a.starts_at, a.provider_id, a.patient_id)
-                select c.starts_at as StartsAt, pv.name as Provider, pt.name as Patient from changed c
-                  join providers pv on pv.clinic_id = @clinic and pv.id = c.provider_id
-                  join patients pt on pt.clinic_id = @clinic and pt.id = c.patient_id
-                """, new { clinic, id, to, from }, tx);
-            if (changed is not { } c) return false; // already changed by someone else, or not a status this change may start from
+            var mine = data.Appointments.Where(a => a.Id == id && sources.Contains(a.Status));
+            var c = await mine.Select(a => new { a.StartsAt, Provider = a.Provider.Name, Patient = a.Patient.Name }).SingleOrDefaultAsync(ct);
+            // The update decides: it changes nothing when someone else changed the status first.
+            if (c is null || await mine.ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, target).SetProperty(a => a.UpdatedAt, a => DateTime.UtcNow), ct) == 0)
+                return false;
             var detail = EventPayloads.Serialize(new AppointmentEventPayload(AppointmentId: id, Status: to, ProviderName: c.Provider, PatientName: c.Patient,
                 StartsAt: new DateTimeOffset(DateTime.SpecifyKind(c.StartsAt, DateTimeKind.Utc)), Source: "staff", Actor: actor));
-            await conn.ExecuteAsync("""
-                select audit(@actor, @action, 'appointment', @id::text, @detail::jsonb - 'patient_name');
-                select emit_event(@kind, @detail::jsonb);
-                """, new { actor, action = "appointment." + to, id, detail, kind = to == "cancelled" ? EventKinds.Cancellation : EventKinds.Status }, tx);
+            var (action, kind) = ("appointment." + to, to == "cancelled" ? EventKinds.Cancellation : EventKinds.Status);
+            await data.Database.ExecuteSqlAsync($"""
+                select audit({actor}, {action}, 'appointment', {id.ToString()}, {detail}::jsonb - 'patient_name');
+                select emit_event({kind}, {detail}::jsonb);
+                """, ct);
             return true;
         }, ct);
     }

@@ -99,6 +99,7 @@ public sealed class Appointment
     public AppointmentSource Source { get; init; }
     public string ConfirmationCode { get; init; } = "";
     public byte[]? NotesCiphertext { get; init; }
+    public DateTime UpdatedAt { get; init; }
     public Provider Provider { get; init; } = null!;
     public Patient Patient { get; init; } = null!;
     public Procedure? Procedure { get; init; }
