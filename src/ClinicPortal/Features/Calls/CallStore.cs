@@ -1,4 +1,5 @@
 using ClinicPortal.Infrastructure.Database;
+using Microsoft.EntityFrameworkCore;
 
 namespace ClinicPortal.Features.Calls;
 
@@ -8,16 +9,18 @@ public sealed record CallRow(string CallId, string Status, string? CallerPhone, 
 /// <summary>A call and the appointments booked or moved during it (found through its tool calls, which carry the call id).</summary>
 public sealed class CallStore(ClinicDb db)
 {
-    public async Task<(CallRow? Call, IReadOnlyList<Guid> Appointments)> GetAsync(Guid clinic, string callId, CancellationToken ct = default)
-    {
-        await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync("""
-            select call_id as CallId, status, caller_phone as CallerPhone, started_at as StartedAt, ended_at as EndedAt, ended_reason as EndedReason,
-                   duration_seconds as DurationSeconds, summary, transcript, structured_data::text as StructuredData
-              from calls where call_id = @callId;
-            select distinct (result::jsonb ->> 'appointment_id')::uuid from tool_calls
-             where call_id = @callId and outcome in ('booked', 'rescheduled');
-            """, new { clinic, callId });
-        return (await grid.ReadSingleOrDefaultAsync<CallRow>(), (await grid.ReadAsync<Guid>()).ToList());
-    }
+    public Task<(CallRow? Call, IReadOnlyList<Guid> Appointments)> GetAsync(Guid clinic, string callId, CancellationToken ct = default) =>
+        db.ReadDataAsync(clinic, async data =>
+        {
+            var call = (await data.Database.SqlQuery<CallRow>($"""
+                select call_id, status, caller_phone, started_at, ended_at, ended_reason, duration_seconds, summary, transcript,
+                       structured_data::text as structured_data
+                  from calls where call_id = {callId}
+                """).ToListAsync(ct)).SingleOrDefault();
+            var appointments = await data.Database.SqlQuery<Guid>($"""
+                select distinct (result::jsonb ->> 'appointment_id')::uuid as "Value" from tool_calls
+                 where call_id = {callId} and outcome in ('booked', 'rescheduled')
+                """).ToListAsync(ct);
+            return (call, (IReadOnlyList<Guid>)appointments);
+        }, ct);
 }
