@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
+using Microsoft.EntityFrameworkCore;
 
 namespace ClinicPortal.Features.Appointments;
 
@@ -20,14 +20,12 @@ public sealed class AppointmentConfirmations(ClinicDb db)
         var invalid = new ConfirmationResult("invalid", null, null, null, null, null);
         if (token.Length is < 16 or > 64) return invalid;
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(token));
-        return await db.RunAsync(async conn =>
-        {
-            if (await conn.ExecuteScalarAsync<Guid?>("select confirmation_token_clinic(@hash)", new { hash }) is not { } clinic) return invalid;
-            await using var grid = await conn.QueryForClinicAsync("""
-                select c.outcome, c.starts_at as StartsAt, c.provider_name as Provider, k.name as ClinicName, k.phone as ClinicPhone, k.time_zone as TimeZone
-                  from confirm_by_token(@hash) c, clinics k where k.id = @clinic
-                """, new { clinic, hash });
-            return await grid.ReadSingleAsync<ConfirmationResult>();
-        }, ct);
+        var found = await db.ReadUnscopedAsync(data => data.Database
+            .SqlQuery<Guid?>($"select confirmation_token_clinic({hash}) as \"Value\"").ToListAsync(ct), ct);
+        if (found.SingleOrDefault() is not { } clinic) return invalid;
+        return await db.WriteDataAsync(clinic, async data => (await data.Database.SqlQuery<ConfirmationResult>($"""
+            select c.outcome, c.starts_at, c.provider_name as provider, k.name as clinic_name, k.phone as clinic_phone, k.time_zone
+              from confirm_by_token({hash}) c, clinics k where k.id = {clinic}
+            """).ToListAsync(ct)).Single(), ct);
     }
 }

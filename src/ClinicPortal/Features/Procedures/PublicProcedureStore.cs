@@ -1,6 +1,6 @@
 using ClinicPortal.Features.Messages;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
+using Microsoft.EntityFrameworkCore;
 
 namespace ClinicPortal.Features.Procedures;
 
@@ -11,13 +11,12 @@ public sealed class PublicProcedureStore(ClinicDb db)
 {
     public async Task<(PublicClinic? Clinic, IReadOnlyList<ProcedureInfo> Procedures)> LoadAsync(string slug, Guid? procedure, CancellationToken ct = default)
     {
-        await using var conn = await db.OpenAsync(ct);
-        var clinic = await conn.QuerySingleOrDefaultAsync<PublicClinic>("select id, slug, name, phone from public_clinic(@slug)", new { slug });
+        var clinic = (await db.ReadUnscopedAsync(data => data.Database
+            .SqlQuery<PublicClinic>($"select id, slug, name, phone from public_clinic({slug})").ToListAsync(ct), ct)).SingleOrDefault();
         if (clinic is null) return (null, []);
-        await using var grid = await conn.QueryForClinicAsync("""
-            select id, name, duration_minutes as DurationMinutes, description, recovery, price_range as PriceRange, preparation_notes as PreparationNotes
-              from procedures where active and (@procedure::uuid is null or id = @procedure) order by name
-            """, new { clinic = clinic.Id, procedure });
-        return (clinic, (await grid.ReadAsync<ProcedureInfo>()).ToList());
+        return (clinic, await db.ReadDataAsync(clinic.Id, data => data.Procedures
+            .Where(p => p.Active && (procedure == null || p.Id == procedure)).OrderBy(p => p.Name)
+            .Select(p => new ProcedureInfo(p.Id, p.Name, p.DurationMinutes, p.Description, p.Recovery, p.PriceRange, p.PreparationNotes))
+            .ToListAsync(ct), ct));
     }
 }

@@ -67,6 +67,16 @@ public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed
         return await read(data);
     }
 
+    /// <summary>
+    /// Reads before any clinic is known (no clinic set: row-level security shows no clinic's rows). For the SECURITY DEFINER
+    /// functions that find a clinic from a public link or a phone number, and nothing else.
+    /// </summary>
+    public async Task<T> ReadUnscopedAsync<T>(Func<ClinicData, Task<T>> read, CancellationToken ct = default)
+    {
+        await using var data = await contexts.CreateDbContextAsync(ct);
+        return await read(data);
+    }
+
     /// <summary>Opens a transaction scoped to one clinic; the BEGIN travels with set_config.</summary>
     private static async Task<NpgsqlTransaction> BeginClinicTransactionAsync(NpgsqlConnection conn, Guid clinicId, CancellationToken ct)
     {
