@@ -28,9 +28,7 @@ public static class ComponentContext
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         var s = ctx.Services;
         s.AddMudServices();
-        var source = new NpgsqlDataSourceBuilder(portal.Database.AppConnectionString);
-        ClinicData.MapEnums(source);
-        s.AddSingleton(source.Build());
+        s.AddSingleton(ClinicData.NewDataSource(portal.Database.AppConnectionString));
         s.AddPooledDbContextFactory<ClinicData>((sp, o) => ClinicData.Configure(o, sp.GetRequiredService<NpgsqlDataSource>()));
         s.AddSingleton<ClinicDb>();
         s.AddSingleton<IClock>(SystemClock.Instance);

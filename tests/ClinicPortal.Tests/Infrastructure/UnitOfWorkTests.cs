@@ -16,9 +16,7 @@ public sealed class UnitOfWorkTests(ClinicPortalFactory portal)
     {
         var signal = new CommitSignal();
         var woken = signal.Subscribe();
-        var source = new NpgsqlDataSourceBuilder(portal.Database.AppConnectionString);
-        ClinicData.MapEnums(source);
-        var dataSource = source.Build();
+        var dataSource = ClinicData.NewDataSource(portal.Database.AppConnectionString);
         var options = new DbContextOptionsBuilder<ClinicData>();
         ClinicData.Configure(options, dataSource);
         return (new ClinicDb(dataSource, signal, new PooledDbContextFactory<ClinicData>(options.Options)), woken);

@@ -176,6 +176,14 @@ public sealed class ClinicData(DbContextOptions<ClinicData> options) : DbContext
         source.MapEnum<AppointmentSource>("appointment_source");
     }
 
+    /// <summary>A plain data source with the enums mapped (tests and tools; the app tunes its own in DatabaseSetup).</summary>
+    public static Npgsql.NpgsqlDataSource NewDataSource(string connectionString)
+    {
+        var source = new Npgsql.NpgsqlDataSourceBuilder(connectionString);
+        MapEnums(source);
+        return source.Build();
+    }
+
     /// <summary>How every context is configured: on the app's data source, snake_case names, read-only (no tracking).</summary>
     public static void Configure(DbContextOptionsBuilder o, Npgsql.NpgsqlDataSource source) => o
         .UseNpgsql(source, n => n.MapEnum<AppointmentStatus>("appointment_status").MapEnum<AppointmentSource>("appointment_source"))

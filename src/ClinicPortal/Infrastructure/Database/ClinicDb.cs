@@ -50,8 +50,7 @@ public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed
     public async Task<T> WriteDataAsync<T>(Guid clinic, Func<ClinicData, Task<T>> work, CancellationToken ct = default)
     {
         await using var data = await contexts.CreateDbContextAsync(ct);
-        await using var tx = await data.Database.BeginTransactionAsync(ct);
-        await data.Database.ExecuteSqlAsync($"select set_config('app.clinic_id', {clinic.ToString()}, true)", ct);
+        await using var tx = await BeginClinicTransactionAsync(data, clinic, ct);
         var result = await work(data);
         await tx.CommitAsync(ct);
         committed.Signal();
@@ -62,8 +61,7 @@ public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed
     public async Task<T> ReadDataAsync<T>(Guid clinic, Func<ClinicData, Task<T>> read, CancellationToken ct = default)
     {
         await using var data = await contexts.CreateDbContextAsync(ct);
-        await using var tx = await data.Database.BeginTransactionAsync(ct);
-        await data.Database.ExecuteSqlAsync($"select set_config('app.clinic_id', {clinic.ToString()}, true)", ct);
+        await using var tx = await BeginClinicTransactionAsync(data, clinic, ct);
         return await read(data);
     }
 
@@ -75,6 +73,15 @@ public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed
     {
         await using var data = await contexts.CreateDbContextAsync(ct);
         return await read(data);
+    }
+
+    /// <summary>The same for an EF Core context: its transaction, with the clinic set for that transaction only.</summary>
+    private static async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginClinicTransactionAsync(ClinicData data, Guid clinic,
+        CancellationToken ct)
+    {
+        var tx = await data.Database.BeginTransactionAsync(ct);
+        await data.Database.ExecuteSqlAsync($"select set_config('app.clinic_id', {clinic.ToString()}, true)", ct);
+        return tx;
     }
 
     /// <summary>Opens a transaction scoped to one clinic; the BEGIN travels with set_config.</summary>
