@@ -1,6 +1,5 @@
 using ClinicPortal.Features.Audit;
 using ClinicPortal.Tests.Support;
-using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -28,11 +27,11 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         await using var conn = portal.Superuser();
         for (var waited = 0; await clinic.CountAsync("sms_messages", "status in ('queued', 'sending')") > 0 && waited < 100; waited++)
             await Task.Delay(100); // the booking's confirmation text goes out, and its sending is audited too
-        var actions = await conn.QueryAsync<string>(
+        var actions = await conn.ColumnAsync<string>(
             "select action from audit_log where clinic_id = @Id and action like 'appointment.%' order by id", new { clinic.Id });
         Assert.Equal(["appointment.booked", "appointment.conflict", "appointment.cancelled"], actions);
         Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'credential.used'")); // once a minute per credential
-        var actors = await conn.QueryAsync<string>("select distinct actor from audit_log where clinic_id = @Id and action like 'appointment.%'", new { clinic.Id });
+        var actors = await conn.ColumnAsync<string>("select distinct actor from audit_log where clinic_id = @Id and action like 'appointment.%'", new { clinic.Id });
         Assert.Equal(["vapi:call:test-call"], actors);
         Assert.Equal(0, await clinic.CountAsync("audit_log", "detail ? 'patient_name'")); // erasable data stays out of the chain
         var verdict = await SealAndVerifyAsync(clinic);
@@ -49,15 +48,15 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         await using var conn = new NpgsqlConnection(portal.Database.AppConnectionString);
         await conn.OpenAsync();
         await using var tx = await conn.BeginTransactionAsync();
-        await conn.ExecuteAsync("select set_config('app.clinic_id', @c, true)", new { c = clinic.Id.ToString() }, tx);
-        var provider = await conn.ExecuteScalarAsync<Guid>("select id from providers where slug = 'dr-a'", transaction: tx);
-        var outcome = await conn.ExecuteScalarAsync<string>("""
+        await conn.ExecAsync("select set_config('app.clinic_id', @c, true)", new { c = clinic.Id.ToString() }, tx);
+        var provider = await conn.ScalarAsync<Guid>("select id from providers where slug = 'dr-a'", tx: tx);
+        var outcome = await conn.ScalarAsync<string>("""
             select outcome from book_appointment(null, null, 'test', 'staff', gen_random_uuid(), 'ABCDEFGH', @provider, null,
                 now() + interval '30 days', now() + interval '30 days 30 minutes', now() + interval '30 days 30 minutes',
                 'Rolled Back', '+447700100999', null, '{}', '{}', '{}')
             """, new { provider }, tx);
         Assert.Equal("booked", outcome);
-        Assert.Equal(1L, await conn.ExecuteScalarAsync<long>("select count(*) from audit_log", transaction: tx));
+        Assert.Equal(1L, await conn.ScalarAsync<long>("select count(*) from audit_log", tx: tx));
         await tx.RollbackAsync();
         Assert.Equal(0, await clinic.CountAsync("audit_log"));
         Assert.Equal(0, await clinic.CountAsync("appointments"));
@@ -75,8 +74,8 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         await using var conn = new NpgsqlConnection(portal.Database.AppConnectionString);
         await conn.OpenAsync();
         await using var tx = await conn.BeginTransactionAsync();
-        await conn.ExecuteAsync("select set_config('app.clinic_id', @c, true)", new { c = clinic.Id.ToString() }, tx);
-        var e = await Assert.ThrowsAsync<PostgresException>(() => conn.ExecuteAsync(sql, transaction: tx));
+        await conn.ExecAsync("select set_config('app.clinic_id', @c, true)", new { c = clinic.Id.ToString() }, tx);
+        var e = await Assert.ThrowsAsync<PostgresException>(() => conn.ExecAsync(sql, tx: tx));
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, e.SqlState);
     }
 
@@ -87,7 +86,7 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         await clinic.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "10:00");
         await using var conn = portal.Superuser();
         var e = await Assert.ThrowsAsync<PostgresException>(() =>
-            conn.ExecuteAsync("update audit_log set action = 'x' where clinic_id = @Id", new { clinic.Id }));
+            conn.ExecAsync("update audit_log set action = 'x' where clinic_id = @Id", new { clinic.Id }));
         Assert.Contains("append-only", e.MessageText);
     }
 
@@ -102,8 +101,8 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         Assert.True((await SealAndVerifyAsync(clinic)).Ok);
 
         await using var conn = portal.Superuser();
-        var target = await conn.ExecuteScalarAsync<long>("select id from audit_log where clinic_id = @Id order by id offset 1 limit 1", new { clinic.Id });
-        await conn.ExecuteAsync("""
+        var target = await conn.ScalarAsync<long>("select id from audit_log where clinic_id = @Id order by id offset 1 limit 1", new { clinic.Id });
+        await conn.ExecAsync("""
             begin;
             set local session_replication_role = replica;
             update audit_log set actor = 'someone else' where clinic_id = @Id and id = @target;

@@ -1,5 +1,4 @@
 using ClinicPortal.Tests.Support;
-using Dapper;
 using Microsoft.Playwright;
 
 namespace ClinicPortal.Tests.Browser;
@@ -31,7 +30,7 @@ public sealed class AppointmentsBrowserTests(BrowserFixture browser)
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, "reschedule-conflict.png"), FullPage = true });
         await using (var conn = new Npgsql.NpgsqlConnection(browser.Database.SuperuserConnectionString))
         {
-            var startsAt = await conn.ExecuteScalarAsync<DateTime>("""
+            var startsAt = await conn.ScalarAsync<DateTime>("""
                 select a.starts_at from appointments a join patients p on p.clinic_id = a.clinic_id and p.id = a.patient_id
                  join clinics c on c.id = a.clinic_id where c.slug = @Slug and p.name = 'Victor Mover'
                 """, new { clinic.Slug });
@@ -61,7 +60,7 @@ public sealed class AppointmentsBrowserTests(BrowserFixture browser)
         await Assertions.Expect(page.GetByTestId("outcome")).ToContainTextAsync("confirmation code");
         await Assertions.Expect(page.GetByTestId("appointments")).ToContainTextAsync("Walk-in Wanda");
         await using var conn = new Npgsql.NpgsqlConnection(browser.Database.SuperuserConnectionString);
-        var actor = await conn.ExecuteScalarAsync<string>("""
+        var actor = await conn.ScalarAsync<string>("""
             select l.actor from audit_log l join clinics c on c.id = l.clinic_id where c.slug = @Slug and l.action = 'appointment.booked'
             """, new { clinic.Slug });
         Assert.Equal("staff:" + clinic.Email, actor);

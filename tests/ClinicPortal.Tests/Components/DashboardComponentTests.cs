@@ -79,7 +79,7 @@ public sealed class DashboardComponentTests(ClinicPortalFactory portal)
         await using (var su = portal.Superuser())
         {
             await su.OpenAsync();
-            await Dapper.SqlMapper.ExecuteAsync(su, """
+            await su.ExecAsync("""
                 select set_config('app.clinic_id', @clinic, false);
                 select * from book_appointment(null, null, 'test', 'staff', @id, 'TODAYAAA', (select id from providers where clinic_id = @clinic::uuid and slug = 'dr-a'),
                     null, date_trunc('day', now() at time zone 'Europe/London') at time zone 'Europe/London' + interval '12 hours',

@@ -1,6 +1,5 @@
 using ClinicPortal.Features.Events;
 using ClinicPortal.Tests.Support;
-using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ClinicPortal.Tests.Events;
@@ -23,7 +22,7 @@ public sealed class EventFeedRecoveryTests(ClinicPortalFactory portal)
 
         await using (var su = portal.Superuser())
         {
-            var killed = await su.ExecuteScalarAsync<int>("""
+            var killed = await su.ScalarAsync<int>("""
                 select count(*) from (select pg_terminate_backend(pid) from pg_stat_activity
                  where usename = 'clinic_app' and (query ilike '%events_since%' or query ilike 'listen %')) k
                 """);

@@ -1,6 +1,5 @@
 using ClinicPortal.Features.Events;
 using ClinicPortal.Tests.Support;
-using Dapper;
 using Npgsql;
 
 namespace ClinicPortal.Tests.Events;
@@ -16,13 +15,13 @@ public sealed class EventWakeupTests(ClinicPortalFactory portal)
         await listener.OpenAsync();
         var woken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         listener.Notification += (_, _) => woken.TrySetResult();
-        await listener.ExecuteAsync($"listen {EventWakeup.Channel}");
+        await listener.ExecAsync($"listen {EventWakeup.Channel}");
 
         var booked = await clinic.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "10:00");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         while (!woken.Task.IsCompleted) await listener.WaitAsync(timeout.Token);
 
-        var payload = await listener.ExecuteScalarAsync<string>(
+        var payload = await listener.ScalarAsync<string>(
             "select payload::text from events where clinic_id = @Id and kind = 'booking'", new { clinic.Id });
         Assert.Contains(booked.GetProperty("appointment_id").GetString()!, payload);
         Assert.Contains("\"provider\": \"dr-a\"", payload);

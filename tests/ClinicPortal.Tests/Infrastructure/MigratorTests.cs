@@ -1,6 +1,5 @@
 using ClinicPortal.Infrastructure.Database;
 using ClinicPortal.Tests.Support;
-using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -14,7 +13,7 @@ public sealed class MigratorTests(ClinicPortalFactory portal)
     {
         var database = "migrations_" + Guid.NewGuid().ToString("N")[..10];
         await using (var su = portal.Superuser())
-            await su.ExecuteAsync($"create database {database} owner {EmbeddedPostgres.OwnerRole}");
+            await su.ExecAsync($"create database {database} owner {EmbeddedPostgres.OwnerRole}");
         var owner = new NpgsqlConnectionStringBuilder(portal.Database.OwnerConnectionString) { Database = database, Pooling = false }.ConnectionString;
         return (owner, TestDatabase.Scratch("migrations"));
     }
@@ -34,7 +33,7 @@ public sealed class MigratorTests(ClinicPortalFactory portal)
         Assert.Equal(0, second);
         Assert.Contains("0002_tenancy.sql", changed.Message);
         await using var conn = new NpgsqlConnection(owner);
-        Assert.Equal(first, await conn.ExecuteScalarAsync<long>("select count(*) from schema_migrations where checksum ~ '^[0-9a-f]{64}$'"));
+        Assert.Equal(first, await conn.ScalarAsync<long>("select count(*) from schema_migrations where checksum ~ '^[0-9a-f]{64}$'"));
     }
 
     [Fact]
@@ -47,7 +46,7 @@ public sealed class MigratorTests(ClinicPortalFactory portal)
         await Assert.ThrowsAsync<PostgresException>(() => Migrator.MigrateAsync(owner, NullLogger.Instance, directory: files));
 
         await using var conn = new NpgsqlConnection(owner);
-        Assert.Equal(["0001_ok.sql"], await conn.QueryAsync<string>("select name from schema_migrations"));
-        Assert.Null(await conn.ExecuteScalarAsync<string>("select to_regclass('second_table')::text"));
+        Assert.Equal(["0001_ok.sql"], await conn.ColumnAsync<string>("select name from schema_migrations"));
+        Assert.Null(await conn.ScalarAsync<string>("select to_regclass('second_table')::text"));
     }
 }

@@ -1,7 +1,6 @@
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
 using ClinicPortal.Tests.Support;
-using Dapper;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Npgsql;
@@ -30,8 +29,8 @@ public sealed class UnitOfWorkTests(ClinicPortalFactory portal)
 
         var seen = await db.WriteAsync(clinic.Id, async (conn, tx) =>
         {
-            await conn.ExecuteAsync("select audit('test', 'test.unit_of_work', 'test', 'x', '{}')", transaction: tx);
-            return await conn.ExecuteScalarAsync<Guid>("select current_setting('app.clinic_id')::uuid", transaction: tx);
+            await conn.ExecAsync("select audit('test', 'test.unit_of_work', 'test', 'x', '{}')", tx: tx);
+            return await conn.ScalarAsync<Guid>("select current_setting('app.clinic_id')::uuid", tx: tx);
         });
 
         Assert.Equal(clinic.Id, seen);
@@ -47,7 +46,7 @@ public sealed class UnitOfWorkTests(ClinicPortalFactory portal)
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => db.WriteAsync(clinic.Id, async (conn, tx) =>
         {
-            await conn.ExecuteAsync("select audit('test', 'test.rolled_back', 'test', 'x', '{}')", transaction: tx);
+            await conn.ExecAsync("select audit('test', 'test.rolled_back', 'test', 'x', '{}')", tx: tx);
             throw new InvalidOperationException("the action changed its mind");
         }));
 
@@ -77,6 +76,6 @@ public sealed class UnitOfWorkTests(ClinicPortalFactory portal)
         Assert.NotEmpty(await db.ReadDataAsync(clinic.Id, data => data.Clinics.Select(c => c.Id).ToListAsync()));
 
         await using var conn = await db.OpenAsync();
-        Assert.True(string.IsNullOrEmpty(await conn.ExecuteScalarAsync<string?>("select current_setting('app.clinic_id', true)")));
+        Assert.True(string.IsNullOrEmpty(await conn.ScalarAsync<string?>("select current_setting('app.clinic_id', true)")));
     }
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using ClinicPortal.Features.Clinics;
 using ClinicPortal.Tests.Support;
-using Dapper;
 
 namespace ClinicPortal.Tests.Isolation;
 
@@ -14,13 +13,13 @@ public sealed class CredentialTests(ClinicPortalFactory portal)
         var clinic = await portal.CreateClinicAsync();
         var rotated = "rotated-" + Guid.NewGuid().ToString("N");
         await using var conn = portal.Superuser();
-        await conn.ExecuteAsync("insert into webhook_credentials (clinic_id, label, secret_hash) values (@Id, 'rotation', @hash)",
+        await conn.ExecAsync("insert into webhook_credentials (clinic_id, label, secret_hash) values (@Id, 'rotation', @hash)",
             new { clinic.Id, hash = ClinicSetup.HashSecret(rotated) });
         var next = clinic with { Secret = rotated };
 
         Assert.Equal("ok", (await next.CallToolAsync("lookup_procedure", new { query = "botox" })).GetProperty("status").GetString());
         Assert.Equal("ok", (await clinic.CallToolAsync("lookup_procedure", new { query = "botox" })).GetProperty("status").GetString());
-        await conn.ExecuteAsync("update webhook_credentials set revoked_at = now() where clinic_id = @Id and label = 'seeded'", new { clinic.Id });
+        await conn.ExecAsync("update webhook_credentials set revoked_at = now() where clinic_id = @Id and label = 'seeded'", new { clinic.Id });
         await Task.Delay(TimeSpan.FromSeconds(5.5)); // the cache's refresh interval
 
         using var old = clinic.Client();

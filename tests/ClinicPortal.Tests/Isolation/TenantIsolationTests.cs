@@ -1,5 +1,4 @@
 using ClinicPortal.Tests.Support;
-using Dapper;
 using Npgsql;
 
 namespace ClinicPortal.Tests.Isolation;
@@ -17,7 +16,7 @@ public sealed class TenantIsolationTests(ClinicPortalFactory portal)
         var code = booked.GetProperty("confirmation_code").GetString();
         await using (var conn = portal.Superuser())
         {
-            var providerId = await conn.ExecuteScalarAsync<Guid>("select id from providers where clinic_id = @Id and slug = 'dr-a'", new { a.Id });
+            var providerId = await conn.ScalarAsync<Guid>("select id from providers where clinic_id = @Id and slug = 'dr-a'", new { a.Id });
             // B names A's provider by id: it is not B's provider.
             var byId = await b.BookAsync(providerId.ToString(), date, "10:00");
             Assert.Equal("invalid", byId.GetProperty("status").GetString());
@@ -37,7 +36,7 @@ public sealed class TenantIsolationTests(ClinicPortalFactory portal)
         var a = await portal.CreateClinicAsync();
         var b = await portal.CreateClinicAsync();
         await using (var conn = portal.Superuser())
-            await conn.ExecuteAsync("""
+            await conn.ExecAsync("""
                 insert into procedures (clinic_id, name, duration_minutes, description) values (@Id, 'Platinum hydrafacial', 60, 'only at A')
                 """, new { a.Id });
         Assert.Equal("ok", (await a.CallToolAsync("lookup_procedure", new { query = "platinum hydrafacial" })).GetProperty("status").GetString());
@@ -51,7 +50,7 @@ public sealed class TenantIsolationTests(ClinicPortalFactory portal)
         await a.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "09:00");
         await using var conn = new NpgsqlConnection(portal.Database.AppConnectionString);
         await conn.OpenAsync();
-        var tables = (await conn.QueryAsync<string>("""
+        var tables = (await conn.ColumnAsync<string>("""
             select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
              where n.nspname = 'public' and c.relkind = 'r' and c.relname <> 'schema_migrations'
                and has_table_privilege('clinic_app', c.oid, 'select')
@@ -59,8 +58,8 @@ public sealed class TenantIsolationTests(ClinicPortalFactory portal)
         Assert.Contains("appointments", tables);
         Assert.Contains("clinics", tables);
         foreach (var table in tables)
-            Assert.Equal(0L, await conn.ExecuteScalarAsync<long>($"select count(*) from {table}"));
-        var bypass = await conn.ExecuteScalarAsync<bool>("select rolbypassrls or rolsuper from pg_roles where rolname = current_user");
+            Assert.Equal(0L, await conn.ScalarAsync<long>($"select count(*) from {table}"));
+        var bypass = await conn.ScalarAsync<bool>("select rolbypassrls or rolsuper from pg_roles where rolname = current_user");
         Assert.False(bypass);
     }
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using ClinicPortal.Tests.Support;
-using Dapper;
 
 namespace ClinicPortal.Tests.Messages;
 
@@ -23,7 +22,7 @@ public sealed partial class ConfirmationLinkTests(ClinicPortalFactory portal)
     private async Task<string> StatusAsync(Guid appointment)
     {
         await using var conn = portal.Superuser();
-        return await conn.ExecuteScalarAsync<string>("select status::text from appointments where id = @appointment", new { appointment }) ?? "";
+        return await conn.ScalarAsync<string>("select status::text from appointments where id = @appointment", new { appointment }) ?? "";
     }
 
     [Fact]
@@ -69,7 +68,7 @@ public sealed partial class ConfirmationLinkTests(ClinicPortalFactory portal)
     {
         var (clinic, appointment, path) = await VoiceBookingAsync();
         await using (var conn = portal.Superuser())
-            await conn.ExecuteAsync("update confirmation_tokens set expires_at = now() - interval '1 minute' where appointment_id = @appointment", new { appointment });
+            await conn.ExecAsync("update confirmation_tokens set expires_at = now() - interval '1 minute' where appointment_id = @appointment", new { appointment });
         using var browser = portal.CreateClient();
 
         var response = await browser.GetAsync(path);
@@ -87,7 +86,7 @@ public sealed partial class ConfirmationLinkTests(ClinicPortalFactory portal)
     {
         var (_, appointment, path) = await VoiceBookingAsync();
         await using (var conn = portal.Superuser())
-            await conn.ExecuteAsync("update appointments set status = 'cancelled' where id = @appointment", new { appointment });
+            await conn.ExecAsync("update appointments set status = 'cancelled' where id = @appointment", new { appointment });
         using var browser = portal.CreateClient();
 
         var response = await browser.GetAsync(path);

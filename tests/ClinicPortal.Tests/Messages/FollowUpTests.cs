@@ -1,6 +1,6 @@
+using ClinicPortal.Infrastructure.Database;
 using ClinicPortal.TestSupport;
 using ClinicPortal.Tests.Support;
-using Dapper;
 
 namespace ClinicPortal.Tests.Messages;
 
@@ -15,14 +15,15 @@ public sealed class FollowUpTests(ClinicPortalFactory portal)
     private async Task<Guid> ProcedureIdAsync(TestClinic clinic, string name)
     {
         await using var conn = portal.Superuser();
-        return await conn.ExecuteScalarAsync<Guid>("select id from procedures where clinic_id = @Id and name = @name", new { clinic.Id, name });
+        return await conn.ScalarAsync<Guid>("select id from procedures where clinic_id = @Id and name = @name", new { clinic.Id, name });
     }
 
     private async Task<(string Status, int Attempts, string? Sid, int? Code, string? Error)> MessageAsync(TestClinic clinic, string phone)
     {
         await using var conn = portal.Superuser();
-        return await conn.QuerySingleAsync<(string, int, string?, int?, string?)>(
-            "select status, attempts, twilio_sid, error_code, error_message from sms_messages where clinic_id = @Id and to_phone = @phone", new { clinic.Id, phone });
+        return (await conn.Sql("select status, attempts, twilio_sid, error_code, error_message from sms_messages where clinic_id = @Id and to_phone = @phone",
+                new { clinic.Id, phone })
+            .ListAsync(r => (r.GetString(0), r.GetInt32(1), r.Value<string>(2), r.Value<int?>(3), r.Value<string>(4)))).Single();
     }
 
     private async Task<string> WaitForStatusAsync(TestClinic clinic, string phone, params string[] statuses)

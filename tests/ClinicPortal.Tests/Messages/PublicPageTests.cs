@@ -1,6 +1,5 @@
 using System.Net;
 using ClinicPortal.Tests.Support;
-using Dapper;
 
 namespace ClinicPortal.Tests.Messages;
 
@@ -13,7 +12,7 @@ public sealed class PublicPageTests(ClinicPortalFactory portal)
     {
         var clinic = await portal.CreateClinicAsync();
         await using var conn = portal.Superuser();
-        var procedure = await conn.ExecuteScalarAsync<Guid>("select id from procedures where clinic_id = @Id and name = 'Lip filler'", new { clinic.Id });
+        var procedure = await conn.ScalarAsync<Guid>("select id from procedures where clinic_id = @Id and name = 'Lip filler'", new { clinic.Id });
         using var anonymous = portal.CreateClient();
 
         var response = await anonymous.GetAsync($"/i/{clinic.Slug}/{procedure}?r=abc");
@@ -33,7 +32,7 @@ public sealed class PublicPageTests(ClinicPortalFactory portal)
         var mine = await portal.CreateClinicAsync();
         var theirs = await portal.CreateClinicAsync();
         await using var conn = portal.Superuser();
-        var theirProcedure = await conn.ExecuteScalarAsync<Guid>("select id from procedures where clinic_id = @Id limit 1", new { theirs.Id });
+        var theirProcedure = await conn.ScalarAsync<Guid>("select id from procedures where clinic_id = @Id limit 1", new { theirs.Id });
         using var anonymous = portal.CreateClient();
 
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/i/{mine.Slug}/{theirProcedure}")).StatusCode);

@@ -1,8 +1,8 @@
+using ClinicPortal.Infrastructure.Database;
 using System.Net;
 using ClinicPortal.Features.Messages;
 using ClinicPortal.TestSupport;
 using ClinicPortal.Tests.Support;
-using Dapper;
 
 namespace ClinicPortal.Tests.Messages;
 
@@ -49,16 +49,17 @@ public sealed class TwilioCallbackTests(ClinicPortalFactory portal)
         await clinic.EndCallAsync("call-" + Guid.NewGuid(), phone);
         var text = Assert.Single(await portal.Twilio.WaitForAsync(phone));
         await using var conn = portal.Superuser();
-        for (var i = 0; i < 100 && await conn.ExecuteScalarAsync<string>("select status from sms_messages where to_phone = @phone", new { phone }) != "sent"; i++)
+        for (var i = 0; i < 100 && await conn.ScalarAsync<string>("select status from sms_messages where to_phone = @phone", new { phone }) != "sent"; i++)
             await Task.Delay(50);
-        var id = await conn.ExecuteScalarAsync<Guid>("select id from sms_messages where to_phone = @phone", new { phone });
+        var id = await conn.ScalarAsync<Guid>("select id from sms_messages where to_phone = @phone", new { phone });
         return (clinic, id, text.Sid, phone);
     }
 
     private async Task<(string Status, string? TwilioStatus, int? Code)> StatusAsync(Guid message)
     {
         await using var conn = portal.Superuser();
-        return await conn.QuerySingleAsync<(string, string?, int?)>("select status, twilio_status, error_code from sms_messages where id = @message", new { message });
+        return (await conn.Sql("select status, twilio_status, error_code from sms_messages where id = @message", new { message })
+            .ListAsync(r => (r.GetString(0), r.Value<string>(1), r.Value<int?>(2)))).Single();
     }
 
     [Fact]

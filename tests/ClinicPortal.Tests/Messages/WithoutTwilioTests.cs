@@ -5,7 +5,6 @@ using ClinicPortal.Features.Clinics;
 using ClinicPortal.Features.Demo;
 using ClinicPortal.Infrastructure.Database;
 using ClinicPortal.Tests.Support;
-using Dapper;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -24,7 +23,7 @@ public sealed class WithoutTwilioTests
         var cluster = await TestDatabase.GetAsync();
         var name = "no_twilio_" + Guid.NewGuid().ToString("N")[..8];
         await using (var super = new NpgsqlConnection(cluster.SuperuserConnectionString))
-            await super.ExecuteAsync($"create database {name} owner {EmbeddedPostgres.OwnerRole}");
+            await super.ExecAsync($"create database {name} owner {EmbeddedPostgres.OwnerRole}");
         string On(string cs) => new NpgsqlConnectionStringBuilder(cs) { Database = name }.ConnectionString;
         await Migrator.MigrateAsync(On(cluster.OwnerConnectionString), NullLogger.Instance);
         var secret = "secret-" + Guid.NewGuid().ToString("N");
@@ -51,7 +50,8 @@ public sealed class WithoutTwilioTests
         await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(cluster.SuperuserConnectionString) { Database = name }.ConnectionString);
         (string Status, string? Error) message = default;
         for (var i = 0; i < 100 && message.Status != "not_sent"; i++, await Task.Delay(50))
-            message = await conn.QuerySingleAsync<(string, string?)>("select status, error_message from sms_messages where clinic_id = @clinicId", new { clinicId });
+            message = (await conn.Sql("select status, error_message from sms_messages where clinic_id = @clinicId", new { clinicId })
+                .ListAsync(r => (r.GetString(0), r.Value<string>(1)))).Single();
         Assert.Equal("not_sent", message.Status);
         Assert.Contains("Twilio is not configured", message.Error);
 

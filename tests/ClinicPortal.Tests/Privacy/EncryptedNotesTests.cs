@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using ClinicPortal.Features.Privacy;
 using ClinicPortal.Tests.Support;
-using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -30,7 +29,7 @@ public sealed class EncryptedNotesTests(ClinicPortalFactory portal)
 
         await using (var su = portal.Superuser())
         {
-            var stored = (await su.ExecuteScalarAsync<byte[]>("select notes_ciphertext from appointments where id = @id", new { id }))!;
+            var stored = (await su.ScalarAsync<byte[]>("select notes_ciphertext from appointments where id = @id", new { id }))!;
             Assert.DoesNotContain("lidocaine", System.Text.Encoding.UTF8.GetString(stored), StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain("lidocaine", System.Text.Encoding.Latin1.GetString(stored), StringComparison.OrdinalIgnoreCase);
         }
@@ -59,7 +58,7 @@ public sealed class EncryptedNotesTests(ClinicPortalFactory portal)
         var second = await BookWithNotesAsync(clinic, "Second note", "11:00");
         await using var su = portal.Superuser();
 
-        await su.ExecuteAsync("""
+        await su.ExecAsync("""
             update appointments set notes_ciphertext = (select notes_ciphertext from appointments where id = @first) where id = @second;
             update appointments set notes_ciphertext = set_byte(notes_ciphertext, length(notes_ciphertext) - 1,
                                                                 get_byte(notes_ciphertext, length(notes_ciphertext) - 1) # 1) where id = @first;

@@ -1,7 +1,6 @@
 using System.Net;
 using ClinicPortal.Features.Staff;
 using ClinicPortal.Tests.Support;
-using Dapper;
 
 namespace ClinicPortal.Tests.Staff;
 
@@ -113,7 +112,7 @@ public sealed class SignInTests(ClinicPortalFactory portal)
         Assert.Equal(HttpStatusCode.OK, (await session.Client.GetAsync("/")).StatusCode);
 
         await using (var conn = portal.Superuser())
-            await conn.ExecuteAsync("delete from clinic_staff where clinic_id = @Id", new { clinic.Id });
+            await conn.ExecAsync("delete from clinic_staff where clinic_id = @Id", new { clinic.Id });
 
         Assert.Equal(HttpStatusCode.Redirect, (await session.Client.GetAsync("/")).StatusCode);
     }

@@ -5,7 +5,6 @@ using ClinicPortal.Features.Clinics;
 using ClinicPortal.Features.Demo;
 using ClinicPortal.Infrastructure.Database;
 using ClinicPortal.TestSupport;
-using Dapper;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;
@@ -63,7 +62,7 @@ public sealed class ClinicPortalFactory : WebApplicationFactory<Program>, IAsync
     public async Task<long> CountAsync(string sql, object? param = null)
     {
         await using var conn = Superuser();
-        return await conn.ExecuteScalarAsync<long>(sql, param);
+        return await conn.ScalarAsync<long>(sql, param);
     }
 }
 

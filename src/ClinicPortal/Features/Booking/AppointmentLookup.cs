@@ -22,12 +22,10 @@ public static class AppointmentLookup
 {
     public const string NotFound = "No live appointment matches that confirmation code and phone number.";
 
-    private const string Sql = """
-        select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic;
-        select a.id, a.confirmation_code as Code, a.provider_id as ProviderId, pv.slug as ProviderSlug, pv.name as ProviderName,
-               pt.name as PatientName, pt.phone as PatientPhone, a.starts_at as StartsAt,
-               coalesce(pr.duration_minutes, extract(epoch from a.ends_at - a.starts_at)::int / 60) as DurationMinutes,
-               coalesce(pr.buffer_after_minutes, 0) as BufferAfterMinutes, pr.name as ProcedureName
+    private const string Sql = ScheduleRows.ClinicSql + """
+        select a.id, a.confirmation_code, a.provider_id, pv.slug, pv.name, pt.name, pt.phone, a.starts_at,
+               coalesce(pr.duration_minutes, extract(epoch from a.ends_at - a.starts_at)::int / 60),
+               coalesce(pr.buffer_after_minutes, 0), pr.name
           from appointments a
           join patients pt on pt.clinic_id = a.clinic_id and pt.id = a.patient_id
           join providers pv on pv.clinic_id = a.clinic_id and pv.id = a.provider_id
@@ -44,9 +42,11 @@ public static class AppointmentLookup
             AppointmentKey.ById i => (null, i.Id),
             _ => throw new ArgumentOutOfRangeException(nameof(key)),
         };
-        await using var grid = await conn.QueryForClinicAsync(Sql, new { clinic, code, id }, tx);
-        var info = await grid.ReadSingleAsync<ClinicInfo>();
-        var found = await grid.ReadSingleOrDefaultAsync<LiveAppointment>();
+        await using var cmd = conn.ForClinic(clinic, Sql, tx).With("code", code).With("id", id);
+        await using var reader = await cmd.ReaderAsync();
+        var info = (await reader.RowsAsync(ScheduleRows.Clinic)).Single();
+        var found = (await reader.RowsAsync(r => new LiveAppointment(r.GetGuid(0), r.GetString(1), r.GetGuid(2), r.GetString(3), r.GetString(4),
+            r.GetString(5), r.GetString(6), r.GetDateTime(7), r.GetInt32(8), r.GetInt32(9), r.Value<string>(10)))).SingleOrDefault();
         if (found is null || key is not AppointmentKey.ByCode byCode) return (info, found);
         return (info, Phone.Normalize(byCode.Phone, info.Country) == found.PatientPhone ? found : null);
     }

@@ -116,14 +116,12 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector note
         Guid attempt, BookingOutcome.Conflict conflict)
     {
         var text = answers is not null && who.ToolCallId is not null ? answers.Conflict(conflict) : null;
-        await Dapper.SqlMapper.ExecuteAsync(conn, ClinicDb.SetClinic + """
+        await conn.ForClinic(clinic, """
             select emit_event('alternatives_offered', @offered::jsonb); -- EventKinds.AlternativesOffered
             update tool_calls set result = @text where clinic_id = @clinic and tool_call_id = @toolCallId and @text::text is not null;
-            """, new
-        {
-            clinic, text, toolCallId = who.ToolCallId,
-            offered = EventPayloads.Serialize(new AlternativesOfferedPayload(attempt, conflict.Alternatives.Select(x => x.Starts.ToDateTimeOffset()).ToList())),
-        });
+            """).With("text", text).With("toolCallId", who.ToolCallId)
+            .With("offered", EventPayloads.Serialize(new AlternativesOfferedPayload(attempt, conflict.Alternatives.Select(x => x.Starts.ToDateTimeOffset()).ToList())))
+            .RunAsync();
         return conflict with { Result = text };
     }
 }

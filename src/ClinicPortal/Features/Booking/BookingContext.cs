@@ -18,11 +18,11 @@ public sealed record BookingContext(ClinicInfo Clinic, ProviderRef? Provider, Pr
     private const string ProviderMatch = "(p.slug = @slug or p.id::text = @raw or lower(p.name) = lower(@raw))";
 
     private const string Sql = $"""
-        select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic;
+        {ScheduleRows.ClinicSql}
         select p.id, p.slug, p.name from providers p where p.active and {ProviderMatch} limit 1;
-        select h.provider_id as ProviderId, h.weekday, h.starts_at as StartsAt, h.ends_at as EndsAt
+        select h.provider_id, h.weekday, h.starts_at, h.ends_at
           from working_hours h join providers p on p.clinic_id = h.clinic_id and p.id = h.provider_id where {ProviderMatch};
-        select t.provider_id as ProviderId, t.starts_at as StartsAt, t.ends_at as EndsAt
+        select t.provider_id, t.starts_at, t.ends_at
           from time_off t join providers p on p.clinic_id = t.clinic_id and p.id = t.provider_id
          where {ProviderMatch} and t.ends_at > @from and t.starts_at < @to;
         {ProcedureCatalog.MatchSql}
@@ -31,16 +31,14 @@ public sealed record BookingContext(ClinicInfo Clinic, ProviderRef? Provider, Pr
     public static async Task<BookingContext> LoadAsync(NpgsqlConnection conn, Guid clinic, string provider, string? procedure, LocalDate day)
     {
         var (from, to) = ScheduleStore.Window(day, 1);
-        await using var grid = await conn.QueryForClinicAsync(Sql, new
-        {
-            clinic, raw = provider, slug = Slug(provider), query = procedure, threshold = ProcedureCatalog.Threshold,
-            from = from.ToDateTimeUtc(), to = to.ToDateTimeUtc(),
-        });
-        var clinicInfo = await grid.ReadSingleAsync<ClinicInfo>();
-        var match = await grid.ReadSingleOrDefaultAsync<ProviderRef>();
-        var hours = (await grid.ReadAsync<HoursRecord>()).Select(h => h.ToRow()).ToList();
-        var timeOff = (await grid.ReadAsync<SpanRecord>()).Select(s => s.ToSpan()).ToList();
-        var procedureRow = await grid.ReadSingleOrDefaultAsync<ProcedureRow>();
+        await using var cmd = conn.ForClinic(clinic, Sql).With("raw", provider).With("slug", Slug(provider))
+            .With("query", procedure).With("threshold", ProcedureCatalog.Threshold).With("from", from.ToDateTimeUtc()).With("to", to.ToDateTimeUtc());
+        await using var reader = await cmd.ReaderAsync();
+        var clinicInfo = (await reader.RowsAsync(ScheduleRows.Clinic)).Single();
+        var match = (await reader.RowsAsync(ScheduleRows.Provider)).SingleOrDefault();
+        var hours = await reader.RowsAsync(ScheduleRows.Hours);
+        var timeOff = await reader.RowsAsync(ScheduleRows.Span);
+        var procedureRow = (await reader.RowsAsync(ProcedureCatalog.Row)).SingleOrDefault();
         return new BookingContext(clinicInfo, match, procedureRow, hours, timeOff);
     }
 

@@ -1,6 +1,5 @@
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 using NodaTime;
 using Npgsql;
 
@@ -21,10 +20,10 @@ public static class BookingStore
 
     private const string BookSql = """
         select outcome, result from book_appointment(
-            @toolCallId, @callId, @Actor, @Source::appointment_source, @Id, @Code, @providerId, @ProcedureId,
-            @starts, @ends, @blocked, @PatientName, @PatientPhone, @Notes, @detail::jsonb, @bookedResult, @conflictResult);
-        select queue_sms('confirmation', 'confirmation:' || @Id::text, @PatientPhone, @ConfirmationSms, @callId, @Id, @Actor)
-          from appointments where clinic_id = @clinic and id = @Id and @ConfirmationSms::text is not null;
+            @toolCallId, @callId, @actor, @source::appointment_source, @id, @code, @providerId, @procedureId,
+            @starts, @ends, @blocked, @patientName, @patientPhone, @notes, @detail::jsonb, @bookedResult, @conflictResult);
+        select queue_sms('confirmation', 'confirmation:' || @id::text, @patientPhone, @confirmationSms, @callId, @id, @actor)
+          from appointments where clinic_id = @clinic and id = @id and @confirmationSms::text is not null;
         """;
 
     private const string RescheduleSql = """
@@ -45,15 +44,16 @@ public static class BookingStore
             var a = appointment(ConfirmationCode.New());
             try
             {
-                await using var grid = await conn.QueryForClinicAsync(BookSql, new
-                {
-                    clinic, toolCallId, callId, a.Actor, a.Source, a.Id, a.Code, providerId = a.Provider.Id, a.ProcedureId,
-                    starts = a.Slot.Starts.ToDateTimeUtc(), ends = a.Slot.Ends.ToDateTimeUtc(), blocked = a.Slot.BlockedUntil.ToDateTimeUtc(),
-                    a.PatientName, a.PatientPhone, a.Notes, detail = EventPayloads.Serialize(a.Detail),
-                    bookedResult = bookedResult(a), conflictResult, a.ConfirmationSms,
-                });
-                var (outcome, result) = await grid.ReadSingleAsync<(string, string)>();
-                await grid.ReadAsync<Guid?>(); // the confirmation text, queued in the same implicit transaction when booked
+                await using var cmd = conn.ForClinic(clinic, BookSql)
+                    .With("toolCallId", toolCallId).With("callId", callId).With("actor", a.Actor).With("source", a.Source)
+                    .With("id", a.Id).With("code", a.Code).With("providerId", a.Provider.Id).With("procedureId", a.ProcedureId)
+                    .With("starts", a.Slot.Starts.ToDateTimeUtc()).With("ends", a.Slot.Ends.ToDateTimeUtc())
+                    .With("blocked", a.Slot.BlockedUntil.ToDateTimeUtc()).With("patientName", a.PatientName).With("patientPhone", a.PatientPhone)
+                    .With("notes", a.Notes).With("detail", EventPayloads.Serialize(a.Detail)).With("bookedResult", bookedResult(a))
+                    .With("conflictResult", conflictResult).With("confirmationSms", a.ConfirmationSms);
+                await using var reader = await cmd.ReaderAsync();
+                var (outcome, result) = (await reader.RowsAsync(r => (r.GetString(0), r.GetString(1)))).Single();
+                await reader.RowsAsync(r => 0); // the confirmation text, queued in the same implicit transaction when booked
                 return (outcome, result, a.Code);
             }
             catch (PostgresException e) when (attempt < Attempts && IsRetryable(e)) { }
@@ -68,13 +68,12 @@ public static class BookingStore
         {
             try
             {
-                await using var grid = await conn.QueryForClinicAsync(RescheduleSql, new
-                {
-                    clinic, toolCallId, callId, actor, appointmentId, providerId,
-                    starts = slot.Starts.ToDateTimeUtc(), ends = slot.Ends.ToDateTimeUtc(), blocked = slot.BlockedUntil.ToDateTimeUtc(),
-                    detail = EventPayloads.Serialize(detail), rescheduledResult, conflictResult, notFoundResult,
-                });
-                return await grid.ReadSingleAsync<(string, string)>();
+                return (await conn.ForClinic(clinic, RescheduleSql)
+                    .With("toolCallId", toolCallId).With("callId", callId).With("actor", actor).With("appointmentId", appointmentId)
+                    .With("providerId", providerId).With("starts", slot.Starts.ToDateTimeUtc()).With("ends", slot.Ends.ToDateTimeUtc())
+                    .With("blocked", slot.BlockedUntil.ToDateTimeUtc()).With("detail", EventPayloads.Serialize(detail))
+                    .With("rescheduledResult", rescheduledResult).With("conflictResult", conflictResult).With("notFoundResult", notFoundResult)
+                    .ListAsync(r => (r.GetString(0), r.GetString(1)))).Single();
             }
             catch (PostgresException e) when (attempt < Attempts && (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)) { }
         }

@@ -1,7 +1,7 @@
 using ClinicPortal.Shared;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Webhooks;
-using Dapper;
+using ClinicPortal.Infrastructure.Database;
 using NodaTime;
 
 namespace ClinicPortal.Features.Booking;
@@ -20,15 +20,15 @@ public sealed class CancelAppointmentTool(ToolLedger ledger) : ITool
         {
             var (clinic, a) = await AppointmentLookup.FindAsync(conn, tx, ctx.ClinicId, new AppointmentKey.ByCode(code, phone));
             if (a is null) return BookAppointmentTool.NotFound;
-            var starts = ClinicTime.Format(SpanRecord.ToInstant(a.StartsAt), clinic.Zone);
+            var starts = ClinicTime.Format(ScheduleRows.ToInstant(a.StartsAt), clinic.Zone);
             var detail = EventPayloads.Serialize(new AppointmentEventPayload(AppointmentId: a.Id, Provider: a.ProviderSlug, ProviderName: a.ProviderName,
                 Procedure: a.ProcedureName, StartsAt: new DateTimeOffset(DateTime.SpecifyKind(a.StartsAt, DateTimeKind.Utc)), PatientName: a.PatientName,
                 Source: "voice", Actor: ctx.Actor, CallId: ctx.CallId));
-            await conn.ExecuteAsync("""
-                update appointments set status = 'cancelled', updated_at = now() where clinic_id = @ClinicId and id = @Id;
-                select audit(@Actor, 'appointment.cancelled', 'appointment', @Id::text, @detail::jsonb - 'patient_name');
+            await conn.Command("""
+                update appointments set status = 'cancelled', updated_at = now() where clinic_id = @clinic and id = @id;
+                select audit(@actor, 'appointment.cancelled', 'appointment', @id::text, @detail::jsonb - 'patient_name');
                 select emit_event('cancellation', @detail::jsonb); -- EventKinds.Cancellation
-                """, new { ctx.ClinicId, a.Id, ctx.Actor, detail }, tx);
+                """, tx).With("clinic", ctx.ClinicId).With("id", a.Id).With("actor", ctx.Actor).With("detail", detail).RunAsync(ct);
             return ToolJson.Serialize(new { status = "cancelled", confirmation_code = ConfirmationCode.Normalize(code), provider = a.ProviderSlug, starts_at = starts });
         }, ct);
     }

@@ -1,6 +1,5 @@
 using ClinicPortal.Shared;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 using NodaTime;
 using Npgsql;
 
@@ -15,26 +14,36 @@ public sealed record ClinicInfo(string Name, string TimeZone, int MinNoticeMinut
 /// <summary>What the slot finder needs for one clinic over a window: hours, time off, appointments.</summary>
 public sealed record Schedule(ClinicInfo Clinic, IReadOnlyList<ProviderRef> Providers, IReadOnlyList<HoursRow> Hours, IReadOnlyList<BusySpan> Busy);
 
-/// <summary>Row shapes as Npgsql returns them (time → TimeOnly, timestamptz → UTC DateTime).</summary>
-public sealed record HoursRecord(Guid ProviderId, short Weekday, TimeOnly StartsAt, TimeOnly EndsAt)
+/// <summary>
+/// The schedule's rows read by position: each reader matches the column order of the SQL that uses it
+/// (ClinicSql here; the provider, hours and span selects in ScheduleStore, BookingContext and AppointmentLookup).
+/// </summary>
+public static class ScheduleRows
 {
-    public HoursRow ToRow() => new(ProviderId, Weekday, LocalTime.FromTimeOnly(StartsAt), LocalTime.FromTimeOnly(EndsAt));
-}
+    public const string ClinicSql = "select name, time_zone, min_notice_minutes, phone, country from clinics where id = @clinic;";
 
-public sealed record SpanRecord(Guid ProviderId, DateTime StartsAt, DateTime EndsAt)
-{
-    public BusySpan ToSpan() => new(ProviderId, ToInstant(StartsAt), ToInstant(EndsAt));
+    public static ClinicInfo Clinic(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt32(2), r.Value<string>(3), r.GetString(4));
+
+    /// <summary>id, slug, name.</summary>
+    public static ProviderRef Provider(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetString(2));
+
+    /// <summary>provider_id, weekday, starts_at, ends_at (time → TimeOnly).</summary>
+    public static HoursRow Hours(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetInt16(1),
+        LocalTime.FromTimeOnly(r.GetFieldValue<TimeOnly>(2)), LocalTime.FromTimeOnly(r.GetFieldValue<TimeOnly>(3)));
+
+    /// <summary>provider_id, starts_at, ends_at (timestamptz → UTC DateTime).</summary>
+    public static BusySpan Span(NpgsqlDataReader r) => new(r.GetGuid(0), ToInstant(r.GetDateTime(1)), ToInstant(r.GetDateTime(2)));
+
     public static Instant ToInstant(DateTime utc) => Instant.FromDateTimeUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc));
 }
 
 public static class ScheduleStore
 {
-    private const string Sql = ClinicDb.SetClinic + """
-        select name, time_zone as TimeZone, min_notice_minutes as MinNoticeMinutes, phone, country from clinics where id = @clinic;
+    private const string LoadSql = ScheduleRows.ClinicSql + """
         select id, slug, name from providers where active and (@provider::uuid is null or id = @provider) order by slug;
-        select provider_id as ProviderId, weekday, starts_at as StartsAt, ends_at as EndsAt from working_hours
+        select provider_id, weekday, starts_at, ends_at from working_hours
          where @provider::uuid is null or provider_id = @provider;
-        select provider_id as ProviderId, starts_at as StartsAt, ends_at as EndsAt from time_off
+        select provider_id, starts_at, ends_at from time_off
          where (@provider::uuid is null or provider_id = @provider) and ends_at > @from and starts_at < @to
         union all
         select provider_id, starts_at, blocked_until from appointments
@@ -46,13 +55,13 @@ public static class ScheduleStore
     public static async Task<Schedule> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid clinic, Guid? provider,
         Instant from, Instant to)
     {
-        await using var grid = await conn.QueryMultipleAsync(Sql,
-            new { clinic, provider, from = from.ToDateTimeUtc(), to = to.ToDateTimeUtc() }, tx);
-        await grid.ReadAsync();
-        var info = await grid.ReadSingleAsync<ClinicInfo>();
-        var providers = (await grid.ReadAsync<ProviderRef>()).ToList();
-        var hours = (await grid.ReadAsync<HoursRecord>()).Select(h => h.ToRow()).ToList();
-        var busy = (await grid.ReadAsync<SpanRecord>()).Select(s => s.ToSpan()).ToList();
+        await using var cmd = conn.ForClinic(clinic, LoadSql, tx)
+            .With("provider", provider).With("from", from.ToDateTimeUtc()).With("to", to.ToDateTimeUtc());
+        await using var reader = await cmd.ReaderAsync();
+        var info = (await reader.RowsAsync(ScheduleRows.Clinic)).Single();
+        var providers = await reader.RowsAsync(ScheduleRows.Provider);
+        var hours = await reader.RowsAsync(ScheduleRows.Hours);
+        var busy = await reader.RowsAsync(ScheduleRows.Span);
         return new Schedule(info, providers, hours, busy);
     }
 

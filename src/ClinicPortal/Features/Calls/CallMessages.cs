@@ -1,7 +1,6 @@
 using System.Text.Json;
 using ClinicPortal.Features.Privacy;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 
 namespace ClinicPortal.Features.Calls;
 
@@ -42,28 +41,28 @@ public sealed class CallMessages(ClinicDb db, Messages.FollowUps followUps)
         };
         await db.WriteAsync(clinic, async (conn, tx) =>
         {
-            await conn.ExecuteAsync("""
+            await conn.Command("""
                 insert into call_messages (clinic_id, call_id, message_type, status, ended_reason, customer_phone)
                 values (@clinic, @callId, @type, @status, @endedReason, @phone);
-                """, new { clinic, callId, type = Clip(type), status, endedReason = Clip(Text(message, "endedReason")), phone }, tx);
+                """, tx).With("clinic", clinic).With("callId", callId).With("type", Clip(type)).With("status", status)
+                .With("endedReason", Clip(Text(message, "endedReason"))).With("phone", phone).RunAsync(ct);
             if (callId is not null && status is not null)
             {
                 var analysis = message.TryGetProperty("analysis", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;
                 var report = type == "end-of-call-report";
-                await conn.ExecuteAsync(Upsert, new
-                {
-                    clinic, callId, status, phone,
-                    startedAt = Time(call, "startedAt") ?? Time(message, "startedAt"),
-                    endedAt = report ? Time(message, "endedAt") ?? Time(call, "endedAt") ?? DateTime.UtcNow : (DateTime?)null,
-                    endedReason = Clip(Text(message, "endedReason")),
-                    duration = report && message.TryGetProperty("durationSeconds", out var d) && d.ValueKind == JsonValueKind.Number ? d.GetDecimal() : (decimal?)null,
-                    summary = report ? Redacted(Text(analysis, "summary") ?? Text(message, "summary")) : null,
-                    transcript = report ? Redacted(Text(message, "transcript") ?? Nested(message, "artifact", "transcript")) : null,
-                    structured = report && analysis.ValueKind == JsonValueKind.Object && analysis.TryGetProperty("structuredData", out var sd)
-                        ? RedactJson(sd)?.ToJsonString() : null,
-                }, tx);
-                await conn.ExecuteAsync("select emit_event('call', @payload::jsonb)",
-                    new { payload = Events.EventPayloads.Serialize(new Events.CallEventPayload(callId, status)) }, tx);
+                await conn.Command(Upsert, tx).With("clinic", clinic).With("callId", callId).With("status", status).With("phone", phone)
+                    .With("startedAt", Time(call, "startedAt") ?? Time(message, "startedAt"))
+                    .With("endedAt", report ? Time(message, "endedAt") ?? Time(call, "endedAt") ?? DateTime.UtcNow : (DateTime?)null)
+                    .With("endedReason", Clip(Text(message, "endedReason")))
+                    .With("duration", report && message.TryGetProperty("durationSeconds", out var d) && d.ValueKind == JsonValueKind.Number
+                        ? d.GetDecimal() : (decimal?)null)
+                    .With("summary", report ? Redacted(Text(analysis, "summary") ?? Text(message, "summary")) : null)
+                    .With("transcript", report ? Redacted(Text(message, "transcript") ?? Nested(message, "artifact", "transcript")) : null)
+                    .With("structured", report && analysis.ValueKind == JsonValueKind.Object && analysis.TryGetProperty("structuredData", out var sd)
+                        ? RedactJson(sd)?.ToJsonString() : null)
+                    .RunAsync(ct);
+                await conn.Command("select emit_event('call', @payload::jsonb)", tx)
+                    .With("payload", Events.EventPayloads.Serialize(new Events.CallEventPayload(callId, status))).RunAsync(ct);
                 // The hand-off text, if one is due, is written with the call's end (transactional outbox).
                 if (report) await followUps.QueueAsync(conn, tx, clinic, callId);
             }

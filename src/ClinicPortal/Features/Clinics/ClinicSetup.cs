@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Dapper;
+using ClinicPortal.Infrastructure.Database;
 using Npgsql;
 
 namespace ClinicPortal.Features.Clinics;
@@ -32,46 +32,55 @@ public static class ClinicSetup
         await using var conn = new NpgsqlConnection(ownerConnectionString);
         await conn.OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync("""
+        await conn.Command("""
             insert into clinics (id, slug, name, time_zone, phone, min_notice_minutes, country)
-            values (gen_random_uuid(), @Slug, @Name, @TimeZone, @Phone, @MinNoticeMinutes, @Country)
+            values (gen_random_uuid(), @slug, @name, @timeZone, @phone, @minNotice, @country)
             on conflict (slug) do nothing
-            """, spec, tx);
-        var clinicId = await conn.ExecuteScalarAsync<Guid>("select id from clinics where slug = @Slug", spec, tx);
-        await conn.ExecuteAsync("select set_config('app.clinic_id', @c, true)", new { c = clinicId.ToString() }, tx);
+            """, tx).With("slug", spec.Slug).With("name", spec.Name).With("timeZone", spec.TimeZone).With("phone", spec.Phone)
+            .With("minNotice", spec.MinNoticeMinutes).With("country", spec.Country).RunAsync(ct);
+        var clinicId = await conn.ForClinicOf(spec.Slug, tx, ct);
 
         foreach (var p in spec.Providers)
         {
-            var providerId = await conn.ExecuteScalarAsync<Guid>("""
+            var providerId = await conn.Command("""
                 with ins as (
-                    insert into providers (clinic_id, slug, name, specialty) values (@clinicId, @Slug, @Name, @Specialty)
+                    insert into providers (clinic_id, slug, name, specialty) values (@clinicId, @slug, @name, @specialty)
                     on conflict (clinic_id, slug) do nothing returning id)
-                select id from ins union all select id from providers where clinic_id = @clinicId and slug = @Slug limit 1
-                """, new { clinicId, p.Slug, p.Name, p.Specialty }, tx);
+                select id from ins union all select id from providers where clinic_id = @clinicId and slug = @slug limit 1
+                """, tx).With("clinicId", clinicId).With("slug", p.Slug).With("name", p.Name).With("specialty", p.Specialty).ScalarAsync<Guid>(ct);
             foreach (var h in p.Hours)
-                await conn.ExecuteAsync("""
+                await conn.Command("""
                     insert into working_hours (clinic_id, provider_id, weekday, starts_at, ends_at)
-                    values (@clinicId, @providerId, @Weekday, @Starts, @Ends) on conflict do nothing
-                    """, new { clinicId, providerId, h.Weekday, Starts = h.Starts.ToTimeSpan(), Ends = h.Ends.ToTimeSpan() }, tx);
+                    values (@clinicId, @providerId, @weekday, @starts, @ends) on conflict do nothing
+                    """, tx).With("clinicId", clinicId).With("providerId", providerId).With("weekday", (short)h.Weekday)
+                    .With("starts", h.Starts).With("ends", h.Ends).RunAsync(ct);
         }
         foreach (var p in spec.Procedures)
-            await conn.ExecuteAsync("""
+            await conn.Command("""
                 insert into procedures (clinic_id, name, synonyms, duration_minutes, buffer_after_minutes,
                                         description, recovery, price_range, preparation_notes)
-                values (@clinicId, @Name, @Synonyms, @DurationMinutes, @BufferAfterMinutes,
-                        @Description, @Recovery, @PriceRange, @PreparationNotes)
+                values (@clinicId, @name, @synonyms, @duration, @buffer, @description, @recovery, @priceRange, @preparation)
                 on conflict (clinic_id, name) do nothing
-                """, new { clinicId, p.Name, Synonyms = p.Synonyms ?? [], p.DurationMinutes, p.BufferAfterMinutes,
-                          p.Description, p.Recovery, p.PriceRange, p.PreparationNotes }, tx);
+                """, tx).With("clinicId", clinicId).With("name", p.Name).With("synonyms", p.Synonyms ?? []).With("duration", p.DurationMinutes)
+                .With("buffer", p.BufferAfterMinutes).With("description", p.Description).With("recovery", p.Recovery)
+                .With("priceRange", p.PriceRange).With("preparation", p.PreparationNotes).RunAsync(ct);
         foreach (var secret in spec.WebhookSecrets)
             await AddWebhookSecretAsync(conn, tx, clinicId, secret, "seeded");
         await tx.CommitAsync(ct);
         return clinicId;
     }
 
+    /// <summary>The clinic's id, set as the transaction's clinic so row-level security applies to what follows.</summary>
+    private static async Task<Guid> ForClinicOf(this NpgsqlConnection conn, string slug, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        var clinicId = await conn.Command("select id from clinics where slug = @slug", tx).With("slug", slug).ScalarAsync<Guid>(ct);
+        await conn.Command("select set_config('app.clinic_id', @c, true)", tx).With("c", clinicId.ToString()).RunAsync(ct);
+        return clinicId;
+    }
+
     private static Task AddWebhookSecretAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid clinicId, string secret, string label) =>
-        conn.ExecuteAsync("""
+        conn.Command("""
             insert into webhook_credentials (clinic_id, label, secret_hash) values (@clinicId, @label, @hash)
             on conflict (secret_hash) do nothing
-            """, new { clinicId, label, hash = HashSecret(secret) }, tx);
+            """, tx).With("clinicId", clinicId).With("label", label).With("hash", HashSecret(secret)).RunAsync();
 }

@@ -29,28 +29,24 @@ public sealed record DashboardSnapshot(IReadOnlyList<TodayAppointment> Today, IR
 /// <summary>The dashboard's reads for one clinic, in one round trip, under row-level security.</summary>
 public sealed class DashboardStore(ClinicDb db, IClock clock)
 {
-    private sealed record EventRow(long Id, Guid ClinicId, string Kind, DateTime OccurredAt, string Payload);
-
     private const string Sql = """
-        select a.id, a.starts_at as StartsAt, a.ends_at as EndsAt, pv.name as Provider, pt.name as Patient, pr.name as Procedure,
-               a.status::text as Status, a.source::text as Source
+        select a.id, a.starts_at, a.ends_at, pv.name, pt.name, pr.name, a.status::text, a.source::text
           from appointments a
           join providers pv on pv.clinic_id = a.clinic_id and pv.id = a.provider_id
           join patients pt on pt.clinic_id = a.clinic_id and pt.id = a.patient_id
           left join procedures pr on pr.clinic_id = a.clinic_id and pr.id = a.procedure_id
          where a.starts_at >= @dayStart and a.starts_at < @dayEnd
          order by a.starts_at, pv.name;
-        select id, clinic_id as ClinicId, kind, occurred_at as OccurredAt, payload::text as Payload from events
+        select id, clinic_id, kind, occurred_at, payload::text from events
          where kind not in ('latency', 'call') order by id desc limit 50;
         select (select count(*) from (select call_id from call_messages where received_at >= @dayStart and call_id is not null
-                                      union select call_id from tool_calls where created_at >= @dayStart and call_id is not null) c) as CallsToday,
-               (select count(*) from events where kind = 'booking' and occurred_at >= @dayStart) as BookingsToday,
-               (select count(*) from events where kind = 'collision' and occurred_at >= @dayStart) as CollisionsToday;
-        select id, occurred_at as OccurredAt, actor, action, subject_type as SubjectType, subject_id as SubjectId
+                                      union select call_id from tool_calls where created_at >= @dayStart and call_id is not null) c),
+               (select count(*) from events where kind = 'booking' and occurred_at >= @dayStart),
+               (select count(*) from events where kind = 'collision' and occurred_at >= @dayStart);
+        select id, occurred_at, actor, action, subject_type, subject_id
           from audit_log order by id desc limit 10;
-        select c.call_id as CallId, c.status, c.caller_phone as CallerPhone, c.updated_at as UpdatedAt, c.ended_at as EndedAt,
-               c.ended_reason as EndedReason,
-               exists (select 1 from tool_calls t where t.call_id = c.call_id and t.outcome in ('booked', 'rescheduled')) as Booked
+        select c.call_id, c.status, c.caller_phone, c.updated_at, c.ended_at, c.ended_reason,
+               exists (select 1 from tool_calls t where t.call_id = c.call_id and t.outcome in ('booked', 'rescheduled'))
           from calls c
          where (c.status <> 'ended' and c.updated_at > now() - interval '2 hours') or c.ended_at >= @dayStart
          order by c.status = 'ended', coalesce(c.ended_at, c.updated_at) desc limit 30;
@@ -60,12 +56,16 @@ public sealed class DashboardStore(ClinicDb db, IClock clock)
     {
         var (dayStart, dayEnd) = Today(timeZone);
         await using var conn = await db.OpenAsync(ct);
-        await using var grid = await conn.QueryForClinicAsync(Sql, new { clinic, dayStart, dayEnd });
-        var today = (await grid.ReadAsync<TodayAppointment>()).ToList();
-        var recent = (await grid.ReadAsync<EventRow>()).Select(ToEvent).ToList();
-        var counters = await grid.ReadSingleAsync<Counters>();
-        var audit = (await grid.ReadAsync<AuditEntry>()).ToList();
-        var calls = (await grid.ReadAsync<CallSummary>()).ToList();
+        await using var cmd = conn.ForClinic(clinic, Sql).With("dayStart", dayStart).With("dayEnd", dayEnd);
+        await using var reader = await cmd.ReaderAsync(ct);
+        var today = await reader.RowsAsync(r => new TodayAppointment(r.GetGuid(0), r.GetDateTime(1), r.GetDateTime(2), r.GetString(3), r.GetString(4),
+            r.Value<string>(5), r.GetString(6), r.GetString(7)), ct);
+        var recent = await reader.RowsAsync(ToEvent, ct);
+        var counters = (await reader.RowsAsync(r => new Counters(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)), ct)).Single();
+        var audit = await reader.RowsAsync(r => new AuditEntry(r.GetInt64(0), r.GetDateTime(1), r.GetString(2), r.GetString(3), r.GetString(4),
+            r.GetString(5)), ct);
+        var calls = await reader.RowsAsync(r => new CallSummary(r.GetString(0), r.GetString(1), r.Value<string>(2), r.GetDateTime(3),
+            r.Value<DateTime?>(4), r.Value<string>(5), r.GetBoolean(6)), ct);
         return new DashboardSnapshot(today, recent, counters, audit, calls);
     }
 
@@ -77,9 +77,10 @@ public sealed class DashboardStore(ClinicDb db, IClock clock)
         return (zone.AtStartOfDay(date).ToDateTimeUtc(), zone.AtStartOfDay(date.PlusDays(1)).ToDateTimeUtc());
     }
 
-    private static ClinicEvent ToEvent(EventRow r)
+    /// <summary>id, clinic_id, kind, occurred_at, payload::text.</summary>
+    private static ClinicEvent ToEvent(Npgsql.NpgsqlDataReader r)
     {
-        using var doc = JsonDocument.Parse(r.Payload);
-        return new ClinicEvent(r.Id, r.ClinicId, r.Kind, DateTime.SpecifyKind(r.OccurredAt, DateTimeKind.Utc), doc.RootElement.Clone());
+        using var doc = JsonDocument.Parse(r.GetString(4));
+        return new ClinicEvent(r.GetInt64(0), r.GetGuid(1), r.GetString(2), DateTime.SpecifyKind(r.GetDateTime(3), DateTimeKind.Utc), doc.RootElement.Clone());
     }
 }

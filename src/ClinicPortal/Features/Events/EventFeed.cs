@@ -1,6 +1,5 @@
 using System.Text.Json;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 using Npgsql;
 
 namespace ClinicPortal.Features.Events;
@@ -33,8 +32,8 @@ public sealed class EventFeed(ClinicDb db, ClinicEventBus bus, ILogger<EventFeed
                 await using var listener = await db.OpenAsync(stoppingToken);
                 var woken = 0;
                 listener.Notification += (_, _) => Interlocked.Exchange(ref woken, 1);
-                await listener.ExecuteAsync($"listen {EventWakeup.Channel}");
-                if (_lastId < 0) _lastId = await listener.ExecuteScalarAsync<long>("select events_high_water()");
+                await listener.Command($"listen {EventWakeup.Channel}").RunAsync(stoppingToken);
+                if (_lastId < 0) _lastId = await listener.Command("select events_high_water()").ScalarAsync<long>(stoppingToken);
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     await ReadNewAsync(listener);
@@ -60,9 +59,9 @@ public sealed class EventFeed(ClinicDb db, ClinicEventBus bus, ILogger<EventFeed
             var before = _lastId;
             var now = DateTime.UtcNow;
             foreach (var expired in _gaps.Where(g => now - g.Value > GapPatience).Select(g => g.Key).ToList()) _gaps.Remove(expired);
-            var rows = (await conn.QueryAsync<Row>(
-                "select id, clinic_id as ClinicId, kind, occurred_at as OccurredAt, payload::text as Payload from events_since(@after, @missing, @limit)",
-                new { after = _lastId, missing = _gaps.Keys.ToArray(), limit = Batch })).OrderBy(r => r.Id).ToList();
+            var rows = (await conn.Command("select id, clinic_id, kind, occurred_at, payload::text from events_since(@after, @missing, @limit)")
+                .With("after", _lastId).With("missing", _gaps.Keys.ToArray()).With("limit", Batch)
+                .ListAsync(r => new Row(r.GetInt64(0), r.GetGuid(1), r.GetString(2), r.GetDateTime(3), r.GetString(4)))).OrderBy(r => r.Id).ToList();
             foreach (var r in rows)
             {
                 if (r.Id > _lastId)

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 
 namespace ClinicPortal.Features.Latency;
 
@@ -57,13 +56,13 @@ public sealed class WebhookLatency(ClinicDb db, ILogger<WebhookLatency> logger) 
         await db.RunAsync(async conn =>
         {
             foreach (var (clinic, counts) in taken)
-                await conn.ExecuteAsync(ClinicDb.SetClinic + """
+                await conn.ForClinic(clinic, """
                     insert into webhook_latency (clinic_id, bucket_start, instance, counts) values (@clinic, @bucket, @instance, @counts)
                     on conflict (clinic_id, bucket_start, instance) do update
                        set counts = (select array_agg(a + b order by i) from unnest(webhook_latency.counts, excluded.counts) with ordinality as x(a, b, i));
                     delete from webhook_latency where clinic_id = @clinic and bucket_start < now() - interval '1 day';
                     select emit_event('latency', '{}');
-                    """, new { clinic, bucket, instance = Instance, counts });
+                    """).With("bucket", bucket).With("instance", Instance).With("counts", counts).RunAsync(ct);
             return taken.Count;
         }, ct);
     }

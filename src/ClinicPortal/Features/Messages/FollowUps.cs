@@ -1,7 +1,7 @@
 using ClinicPortal.Shared;
 using ClinicPortal.Features.Booking;
 using ClinicPortal.Features.Procedures;
-using Dapper;
+using ClinicPortal.Infrastructure.Database;
 using Npgsql;
 
 namespace ClinicPortal.Features.Messages;
@@ -14,28 +14,17 @@ namespace ClinicPortal.Features.Messages;
 /// </summary>
 public sealed class FollowUps(SmsTexts texts)
 {
-    private sealed class CallFacts
-    {
-        public string? CallerPhone { get; init; }
-        public bool Booked { get; init; }
-        public Guid? LookedUpId { get; init; }
-        public string? LookedUpName { get; init; }
-        public string? Mentioned { get; init; }
-        public string Slug { get; init; } = "";
-        public string Name { get; init; } = "";
-        public string? Phone { get; init; }
-        public string Country { get; init; } = "";
-    }
+    private sealed record CallFacts(string? CallerPhone, bool Booked, Guid? LookedUpId, string? LookedUpName, string? Mentioned,
+        string Slug, string Name, string? Phone, string Country);
 
     /// <summary>Queues the follow-up if one is due; returns its id, or null with nothing written.</summary>
     public async Task<Guid?> QueueAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid clinic, string callId)
     {
-        var facts = await conn.QuerySingleOrDefaultAsync<CallFacts>("""
-            select c.caller_phone as CallerPhone,
+        var facts = await conn.Command("""
+            select c.caller_phone,
                    exists (select 1 from tool_calls t where t.clinic_id = @clinic and t.call_id = @callId
-                              and t.tool_name in ('book_appointment', 'reschedule_appointment') and t.outcome in ('booked', 'rescheduled')) as Booked,
-                   l.id as LookedUpId, l.name as LookedUpName,
-                   c.structured_data ->> 'procedure' as Mentioned,
+                              and t.tool_name in ('book_appointment', 'reschedule_appointment') and t.outcome in ('booked', 'rescheduled')),
+                   l.id, l.name, c.structured_data ->> 'procedure',
                    k.slug, k.name, k.phone, k.country
               from calls c
               join clinics k on k.id = c.clinic_id
@@ -45,7 +34,8 @@ public sealed class FollowUps(SmsTexts texts)
                     where t.clinic_id = @clinic and t.call_id = @callId and t.tool_name = 'lookup_procedure' and t.outcome = 'ok'
                     order by t.created_at desc limit 1) l on true
              where c.clinic_id = @clinic and c.call_id = @callId
-            """, new { clinic, callId }, tx);
+            """, tx).With("clinic", clinic).With("callId", callId).FirstOrDefaultAsync(r => new CallFacts(r.Value<string>(0), r.GetBoolean(1),
+                r.Value<Guid?>(2), r.Value<string>(3), r.Value<string>(4), r.GetString(5), r.GetString(6), r.Value<string>(7), r.GetString(8)));
         if (facts is null || facts.Booked || facts.CallerPhone is null) return null;
         if (Phone.Textable(facts.CallerPhone, facts.Country) is not { } to) return null; // withheld, invalid or a landline
 
@@ -53,7 +43,7 @@ public sealed class FollowUps(SmsTexts texts)
             : facts.Mentioned is { Length: > 0 } mentioned && await ProcedureCatalog.FindAsync(conn, tx, clinic, mentioned) is { } found
                 ? new ProcedureMention(found.Id, found.Name) : null;
         var body = texts.FollowUp(new PublicClinic(clinic, facts.Slug, facts.Name, facts.Phone), procedure);
-        return await conn.ExecuteScalarAsync<Guid?>("select queue_sms('follow_up', @key, @to, @body, @callId, null, 'vapi')",
-            new { key = "follow_up:" + callId, to, body, callId }, tx);
+        return await conn.Command("select queue_sms('follow_up', @key, @to, @body, @callId, null, 'vapi')", tx)
+            .With("key", "follow_up:" + callId).With("to", to).With("body", body).With("callId", callId).ScalarAsync<Guid?>();
     }
 }

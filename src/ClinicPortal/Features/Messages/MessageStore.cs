@@ -1,6 +1,5 @@
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 using Microsoft.EntityFrameworkCore;
 
 namespace ClinicPortal.Features.Messages;
@@ -49,11 +48,8 @@ public sealed class MessageStore(ClinicDb db)
     /// <summary>outcome: queued, not_found, not_resendable, appointment_not_pending or already_resent.</summary>
     public async Task<string> ResendAsync(Guid clinic, Guid message, string actor, CancellationToken ct = default)
     {
-        return await db.RunAsync(async conn =>
-        {
-            await using var grid = await conn.QueryForClinicAsync("select outcome from resend_sms(@message, @actor)", new { clinic, message, actor });
-            return await grid.ReadSingleAsync<string>();
-        }, ct);
+        return await db.RunAsync(async conn => (await conn.ForClinic(clinic, "select outcome from resend_sms(@message, @actor)")
+            .With("message", message).With("actor", actor).ScalarAsync<string>(ct))!, ct);
     }
 
     public static string Explain(string outcome) => outcome switch

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 using Microsoft.Extensions.Options;
 
 namespace ClinicPortal.Features.Messages;
@@ -35,16 +34,7 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
 {
     private SmsOptions O => options.Value;
 
-    public sealed class Claimed
-    {
-        public Guid ClinicId { get; init; }
-        public Guid Id { get; init; }
-        public string ToPhone { get; init; } = "";
-        public string Body { get; init; } = "";
-        public string Ref { get; init; } = "";
-        public int Attempts { get; init; }
-        public bool OptedOut { get; init; }
-    }
+    public sealed record Claimed(Guid ClinicId, Guid Id, string ToPhone, string Body, string Ref, int Attempts, bool OptedOut);
 
     /// <summary>What one attempt came to: the message's new status and what to record with it.</summary>
     private sealed record Outcome(string Status, string? Sid = null, string? TwilioStatus = null, int? Code = null, string? Error = null,
@@ -87,9 +77,9 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
     {
         List<Claimed> claimed;
         await using (var conn = await db.OpenAsync(ct))
-            claimed = (await conn.QueryAsync<Claimed>(
-                "select clinic_id as ClinicId, id, to_phone as ToPhone, body, ref, attempts, opted_out as OptedOut from sms_claim(@limit, @lease)",
-                new { limit = O.BatchSize, lease = O.LeaseSeconds })).ToList();
+            claimed = await conn.Command("select clinic_id, id, to_phone, body, ref, attempts, opted_out from sms_claim(@limit, @lease)")
+                .With("limit", O.BatchSize).With("lease", O.LeaseSeconds)
+                .ListAsync(r => new Claimed(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5), r.GetBoolean(6)), ct);
         if (claimed.Count == 0) return 0;
         var leaseTaken = Stopwatch.StartNew();
         await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = O.Concurrency, CancellationToken = ct },
@@ -100,7 +90,7 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
     private async Task<TimeSpan> UntilNextDueAsync(CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct);
-        var next = await conn.ExecuteScalarAsync<DateTime?>("select sms_next_due()");
+        var next = await conn.Command("select sms_next_due()").ScalarAsync<DateTime?>(ct);
         var poll = TimeSpan.FromSeconds(O.PollSeconds);
         if (next is null) return poll;
         var wait = next.Value.ToUniversalTime() - time.GetUtcNow().UtcDateTime;
@@ -167,11 +157,10 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
     /// <summary>Records the attempt's outcome if this attempt still holds the message (record_sms_attempt, 0008_messages.sql).</summary>
     private async Task RecordAsync(Claimed m, Outcome o, CancellationToken ct)
     {
-        await db.RunAsync(conn => conn.ExecuteAsync(ClinicDb.SetClinic +
-            "select record_sms_attempt(@id, @attempts, @Status, @Sid, @TwilioStatus, @Code, @Error, @RetryAt, @OptOut);", new
-        {
-            clinic = m.ClinicId, id = m.Id, attempts = m.Attempts, o.Status, o.Sid, o.TwilioStatus, o.Code, o.Error, o.RetryAt, o.OptOut,
-        }), ct);
+        await db.RunAsync(conn => conn.ForClinic(m.ClinicId,
+                "select record_sms_attempt(@id, @attempts, @status, @sid, @twilioStatus, @code, @error, @retryAt, @optOut);")
+            .With("id", m.Id).With("attempts", m.Attempts).With("status", o.Status).With("sid", o.Sid).With("twilioStatus", o.TwilioStatus)
+            .With("code", o.Code).With("error", o.Error).With("retryAt", o.RetryAt).With("optOut", o.OptOut).RunAsync(ct), ct);
         if (o.Status is "failed") log.LogWarning("Text message {MessageId} failed: {Code} {Error}", m.Id, o.Code, o.Error);
     }
 }

@@ -2,7 +2,6 @@ using ClinicPortal.Shared;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Webhooks;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 using Microsoft.Extensions.Options;
 
 namespace ClinicPortal.Features.Messages;
@@ -62,9 +61,7 @@ public static class TwilioEndpoints
             return ProblemResponses.Problem(StatusCodes.Status400BadRequest, "Unknown status", $"MessageStatus '{form["MessageStatus"]}' is not one of Twilio's.");
         int? code = int.TryParse(form["ErrorCode"], out var c) ? c : null;
 
-        var updated = await db.RunAsync(async conn =>
-        {
-            await using var grid = await conn.QueryForClinicAsync("""
+        var updated = await db.RunAsync(conn => conn.ForClinic(clinic, """
                 with current as (
                     select id, case when status in ('delivered', 'undelivered') or (status = 'failed' and twilio_sid is not null) then 3
                                     when status = 'sent' then 2 else 1 end as rank
@@ -79,9 +76,8 @@ public static class TwilioEndpoints
                      where m.clinic_id = @clinic and m.id = c.id
                     returning m.id, m.kind, m.status)
                 select u.status from updated u, lateral (select emit_event('sms', jsonb_build_object('message_id', u.id, 'kind', u.kind, 'status', u.status))) e;
-                """, new { clinic, message, mapped.Status, rank = mapped.Rank, sid = (string?)form["MessageSid"], twilioStatus = (string?)form["MessageStatus"], code });
-            return await grid.ReadSingleOrDefaultAsync<string>();
-        }, ct);
+                """).With("message", message).With("status", mapped.Status).With("rank", mapped.Rank).With("sid", (string?)form["MessageSid"])
+                .With("twilioStatus", (string?)form["MessageStatus"]).With("code", code).ScalarAsync<string>(ct), ct);
         return updated is null
             ? ProblemResponses.Problem(StatusCodes.Status404NotFound, "Unknown message", "No message of that clinic matches this callback.")
             : TypedResults.NoContent();
@@ -99,11 +95,11 @@ public static class TwilioEndpoints
         {
             await db.RunAsync(async conn =>
             {
-                var clinics = (await conn.QueryAsync<Guid>("select sms_clinics_for_phone(@from)", new { from })).ToList();
+                var clinics = await conn.Command("select sms_clinics_for_phone(@from)").With("from", from).ListAsync(r => r.GetGuid(0), ct);
                 foreach (var clinic in clinics)
                 {
                     // One clinic at a time, each under its own row-level security.
-                    await conn.ExecuteAsync(ClinicDb.SetClinic + (optOut
+                    await conn.ForClinic(clinic, optOut
                         ? """
                           insert into sms_opt_outs (clinic_id, phone, reason) values (@clinic, @from, 'stop_keyword') on conflict do nothing;
                           select audit('patient:sms', 'sms.opted_out', 'phone', @masked, jsonb_build_object('keyword', @word));
@@ -111,7 +107,7 @@ public static class TwilioEndpoints
                         : """
                           delete from sms_opt_outs where clinic_id = @clinic and phone = @from;
                           select audit('patient:sms', 'sms.opted_in', 'phone', @masked, jsonb_build_object('keyword', @word));
-                          """), new { clinic, from, word, masked = "…" + from[^4..] });
+                          """).With("from", from).With("word", word).With("masked", "…" + from[^4..]).RunAsync(ct);
                 }
                 return clinics.Count;
             }, ct);

@@ -20,8 +20,7 @@ public static class ProcedureCatalog
 
     /// <summary>Best match for @query under the current clinic, or no row. Parameters: @query, @threshold.</summary>
     public const string MatchSql = """
-        (select id, name, duration_minutes as DurationMinutes, buffer_after_minutes as BufferAfterMinutes, description,
-                recovery, price_range as PriceRange, preparation_notes as PreparationNotes, 1.0::float8 as score
+        (select id, name, duration_minutes, buffer_after_minutes, description, recovery, price_range, preparation_notes, 1.0::float8 as score
            from procedures p
           where p.active and (lower(p.name) = lower(@query) or lower(@query) = any (select lower(s) from unnest(p.synonyms) s))
           limit 1)
@@ -38,7 +37,10 @@ public static class ProcedureCatalog
 
     public static async Task<ProcedureRow?> FindAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid clinic, string query)
     {
-        await using var grid = await conn.QueryForClinicAsync(MatchSql, new { clinic, query, threshold = Threshold }, tx);
-        return await grid.ReadSingleOrDefaultAsync<ProcedureRow>();
+        return await conn.ForClinic(clinic, MatchSql, tx).With("query", query).With("threshold", Threshold).FirstOrDefaultAsync(Row);
     }
+
+    /// <summary>A row of MatchSql.</summary>
+    public static ProcedureRow Row(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetString(4),
+        r.GetString(5), r.GetString(6), r.GetString(7), r.GetDouble(8));
 }

@@ -24,8 +24,12 @@ public sealed class ProcedureEdit
 /// <summary>The knowledge base the voice agent reads (lookup_procedure): list and save, every change audited.</summary>
 public sealed class ProcedureStore(ClinicDb db)
 {
+    // Compiled: the procedures page and the booking form's picker run it.
+    private static readonly Func<ClinicData, IAsyncEnumerable<Procedure>> AllProcedures = EF.CompileAsyncQuery<ClinicData, Procedure>(data =>
+        data.Procedures.OrderByDescending(p => p.Active).ThenBy(p => p.Name));
+
     public Task<List<ProcedureEdit>> ListAsync(Guid clinic, CancellationToken ct = default) => db.ReadDataAsync(clinic, async data =>
-        (await data.Procedures.OrderByDescending(p => p.Active).ThenBy(p => p.Name).ToListAsync(ct)).Select(p => new ProcedureEdit
+        (await AllProcedures(data).ToListAsync(ct)).Select(p => new ProcedureEdit
         {
             Id = p.Id, Name = p.Name, Synonyms = string.Join(", ", p.Synonyms), DurationMinutes = p.DurationMinutes, BufferAfterMinutes = p.BufferAfterMinutes,
             Description = p.Description, Recovery = p.Recovery, PriceRange = p.PriceRange, PreparationNotes = p.PreparationNotes, Active = p.Active,

@@ -15,8 +15,12 @@ public sealed record TimeOffRow(Guid Id, DateTime StartsAt, DateTime EndsAt, str
 /// <summary>Providers' weekly hours and time off, as staff manage them; every change audited.</summary>
 public sealed class ProviderStore(ClinicDb db)
 {
+    // Compiled: every staff page with a provider picker runs it.
+    private static readonly Func<ClinicData, IAsyncEnumerable<ProviderRow>> ActiveProviders = EF.CompileAsyncQuery((ClinicData data) =>
+        data.Providers.Where(p => p.Active).OrderBy(p => p.Name).Select(p => new ProviderRow(p.Id, p.Slug, p.Name, p.Specialty)));
+
     public Task<List<ProviderRow>> ListAsync(Guid clinic, CancellationToken ct = default) => db.ReadDataAsync(clinic, data =>
-        data.Providers.Where(p => p.Active).OrderBy(p => p.Name).Select(p => new ProviderRow(p.Id, p.Slug, p.Name, p.Specialty)).ToListAsync(ct), ct);
+        ActiveProviders(data).ToListAsync(ct).AsTask(), ct);
 
     public Task<(IReadOnlyList<WorkingDay> Hours, IReadOnlyList<TimeOffRow> TimeOff)> DetailAsync(Guid clinic, Guid provider, CancellationToken ct = default) =>
         db.ReadDataAsync(clinic, async data =>

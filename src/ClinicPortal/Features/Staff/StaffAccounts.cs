@@ -1,5 +1,4 @@
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 using Microsoft.AspNetCore.Identity;
 using Npgsql;
 
@@ -38,9 +37,8 @@ public sealed class StaffAccounts(ClinicDb db)
     {
         email = email.Trim().ToLowerInvariant();
         await using var conn = await db.OpenAsync(ct);
-        var account = await conn.QuerySingleOrDefaultAsync<Account>(
-            "select user_id as UserId, display_name as DisplayName, password_hash as PasswordHash, locked_until as LockedUntil from staff_sign_in_lookup(@email)",
-            new { email });
+        var account = await conn.Command("select user_id, display_name, password_hash, locked_until from staff_sign_in_lookup(@email)")
+            .With("email", email).FirstOrDefaultAsync(r => new Account(r.GetGuid(0), r.GetString(1), r.GetString(2), r.Value<DateTime?>(3)), ct);
         if (account is null)
         {
             Hasher.VerifyHashedPassword(new StaffUser(Guid.Empty, email, ""), DecoyHash, password);
@@ -50,8 +48,8 @@ public sealed class StaffAccounts(ClinicDb db)
 
         var user = new StaffUser(account.UserId, email, account.DisplayName);
         var ok = Hasher.VerifyHashedPassword(user, account.PasswordHash, password) != PasswordVerificationResult.Failed;
-        var locked = await conn.ExecuteScalarAsync<DateTime?>("select staff_record_sign_in(@id, @ok, @LockAfterFailures, @LockMinutes)",
-            new { id = account.UserId, ok, LockAfterFailures, LockMinutes });
+        var locked = await conn.Command("select staff_record_sign_in(@id, @ok, @lockAfter, @lockMinutes)").With("id", account.UserId)
+            .With("ok", ok).With("lockAfter", LockAfterFailures).With("lockMinutes", LockMinutes).ScalarAsync<DateTime?>(ct);
         if (!ok) return locked is { } l ? new SignInOutcome.Locked(l) : new SignInOutcome.Refused();
         var clinics = await MembershipsAsync(conn, account.UserId);
         return clinics.Count == 0 ? new SignInOutcome.Refused() : new SignInOutcome.Success(user, clinics);
@@ -64,8 +62,8 @@ public sealed class StaffAccounts(ClinicDb db)
     }
 
     private static async Task<IReadOnlyList<Membership>> MembershipsAsync(NpgsqlConnection conn, Guid userId) =>
-        (await conn.QueryAsync<Membership>(
-            "select clinic_id as ClinicId, slug, name, time_zone as TimeZone, role from staff_memberships(@userId)", new { userId })).ToList();
+        await conn.Command("select clinic_id, slug, name, time_zone, role from staff_memberships(@userId)").With("userId", userId)
+            .ListAsync(r => new Membership(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4)));
 
     /// <summary>Creates the account if new (keeping an existing one's password) and gives it a role in the clinic.</summary>
     public static async Task EnsureAsync(string ownerConnectionString, string clinicSlug, string email, string displayName, string password, string role,
@@ -75,19 +73,19 @@ public sealed class StaffAccounts(ClinicDb db)
         await using var conn = new NpgsqlConnection(ownerConnectionString);
         await conn.OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var clinicId = await conn.ExecuteScalarAsync<Guid?>("select id from clinics where slug = @clinicSlug", new { clinicSlug }, tx)
+        var clinicId = await conn.Command("select id from clinics where slug = @slug", tx).With("slug", clinicSlug).ScalarAsync<Guid?>(ct)
                        ?? throw new ArgumentException($"no clinic '{clinicSlug}'", nameof(clinicSlug));
         email = email.Trim().ToLowerInvariant();
         var hash = Hasher.HashPassword(new StaffUser(Guid.Empty, email, displayName), password);
-        var userId = await conn.ExecuteScalarAsync<Guid>("""
+        var userId = await conn.Command("""
             insert into staff_users (email, display_name, password_hash) values (@email, @displayName, @hash)
             on conflict (email) do update set display_name = staff_users.display_name
             returning id
-            """, new { email, displayName, hash }, tx);
-        await conn.ExecuteAsync("""
+            """, tx).With("email", email).With("displayName", displayName).With("hash", hash).ScalarAsync<Guid>(ct);
+        await conn.Command("""
             insert into clinic_staff (clinic_id, user_id, role) values (@clinicId, @userId, @role)
             on conflict (clinic_id, user_id) do update set role = excluded.role
-            """, new { clinicId, userId, role }, tx);
+            """, tx).With("clinicId", clinicId).With("userId", userId).With("role", role).RunAsync(ct);
         await tx.CommitAsync(ct);
     }
 }

@@ -1,5 +1,4 @@
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 using Npgsql;
 
 namespace ClinicPortal.Features.Webhooks;
@@ -17,12 +16,13 @@ public sealed class ToolLedger(ClinicDb db)
     {
         return await db.WriteAsync(ctx.ClinicId, async (conn, tx) =>
         {
-            var (claimed, stored) = await conn.QuerySingleAsync<(bool, string?)>(
-                "select claimed, stored_result from claim_tool_call(@ToolCallId, @CallId, @toolName)", new { ctx.ToolCallId, ctx.CallId, toolName }, tx);
+            var (claimed, stored) = (await conn.Command("select claimed, stored_result from claim_tool_call(@toolCallId, @callId, @toolName)", tx)
+                .With("toolCallId", ctx.ToolCallId).With("callId", ctx.CallId).With("toolName", toolName)
+                .ListAsync(r => (r.GetBoolean(0), r.Value<string>(1)), ct)).Single();
             if (!claimed) return stored ?? throw new InvalidOperationException($"tool call {ctx.ToolCallId} has no stored result");
             var result = await work(conn, tx);
-            await conn.ExecuteAsync("update tool_calls set result = @result where clinic_id = @ClinicId and tool_call_id = @ToolCallId",
-                new { ctx.ClinicId, ctx.ToolCallId, result }, tx);
+            await conn.Command("update tool_calls set result = @result where clinic_id = @clinic and tool_call_id = @toolCallId", tx)
+                .With("clinic", ctx.ClinicId).With("toolCallId", ctx.ToolCallId).With("result", result).RunAsync(ct);
             return result;
         }, ct);
     }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using ClinicPortal.Infrastructure.Database;
-using Dapper;
 
 namespace ClinicPortal.Features.Webhooks;
 
@@ -62,10 +61,8 @@ public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
             if (Interlocked.Read(ref _loadedAt) > arrived) return; // another request reloaded meanwhile
             var started = time.GetTimestamp();
             await using var conn = await db.OpenAsync(ct);
-            var rows = await conn.QueryAsync<Entry>("""
-                select clinic_id as ClinicId, credential_id as CredentialId, secret_hash as SecretHash, revoked
-                  from webhook_credentials_for_auth()
-                """);
+            var rows = await conn.Command("select clinic_id, credential_id, secret_hash, revoked from webhook_credentials_for_auth()")
+                .ListAsync(r => new Entry(r.GetGuid(0), r.GetGuid(1), r.GetFieldValue<byte[]>(2), r.GetBoolean(3)), ct);
             _entries = rows.ToArray();
             Interlocked.Exchange(ref _loadedAt, started);
         }
@@ -82,11 +79,11 @@ public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
         var key = (c.CredentialId, c.Revoked);
         if (_lastAudited.TryGetValue(key, out var last) && time.GetElapsedTime(last, now) < AuditEvery) return;
         _lastAudited[key] = now;
-        await db.RunAsync(conn => conn.ExecuteAsync(ClinicDb.SetClinic + """
+        await db.RunAsync(conn => conn.ForClinic(c.ClinicId, """
             update webhook_credentials set last_used_at = now() where clinic_id = @clinic and id = @id and not @revoked;
             select audit('vapi', case when @revoked then 'credential.refused' else 'credential.used' end, 'webhook_credential', @id::text,
                          jsonb_build_object('reason', case when @revoked then 'revoked' end));
-            """, new { clinic = c.ClinicId, id = c.CredentialId, revoked = c.Revoked }), ct);
+            """).With("id", c.CredentialId).With("revoked", c.Revoked).RunAsync(ct), ct);
     }
 
     /// <summary>Forgets the cache, so a credential created or revoked by this instance counts at the next request.</summary>

@@ -97,18 +97,3 @@ public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed
 
 /// <summary>How to reach the database: the runtime role, and the owner that runs migrations.</summary>
 public sealed record DatabaseConnections(string App, string Owner, bool Embedded);
-
-public static class ClinicQueries
-{
-    /// <summary>
-    /// Runs SQL after setting the clinic (parameter @clinic) in the same batch, so the statements share
-    /// one implicit transaction and one round trip. The returned reader is past set_config's row.
-    /// </summary>
-    public static async Task<Dapper.SqlMapper.GridReader> QueryForClinicAsync(this NpgsqlConnection conn, string sql, object param,
-        NpgsqlTransaction? tx = null)
-    {
-        var grid = await Dapper.SqlMapper.QueryMultipleAsync(conn, ClinicDb.SetClinic + sql, param, tx);
-        await grid.ReadAsync();
-        return grid;
-    }
-}

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Dapper;
 using Npgsql;
 
 namespace ClinicPortal.Infrastructure.Database;
@@ -30,16 +29,16 @@ public static class Migrator
     {
         await using var conn = new NpgsqlConnection(ownerConnectionString);
         await conn.OpenAsync(ct);
-        await conn.ExecuteAsync("select pg_advisory_lock(@LockKey)", new { LockKey });
+        await conn.Command("select pg_advisory_lock(@key)").With("key", LockKey).RunAsync(ct);
         try
         {
-            await conn.ExecuteAsync("""
+            await conn.Command("""
                 create table if not exists schema_migrations (
                     name text primary key, checksum text not null, applied_at timestamptz not null default now());
                 grant select on schema_migrations to clinic_app;
-                """);
-            var applied = (await conn.QueryAsync<(string Name, string Checksum)>("select name, checksum from schema_migrations"))
-                .ToDictionary(r => r.Name, r => r.Checksum);
+                """).RunAsync(ct);
+            var applied = (await conn.Command("select name, checksum from schema_migrations").ListAsync(r => (r.GetString(0), r.GetString(1)), ct))
+                .ToDictionary(r => r.Item1, r => r.Item2);
             var count = 0;
             foreach (var (name, checksum, sql) in Files(directory))
             {
@@ -52,8 +51,9 @@ public static class Migrator
                     continue;
                 }
                 await using var tx = await conn.BeginTransactionAsync(ct);
-                await conn.ExecuteAsync(sql, transaction: tx);
-                await conn.ExecuteAsync("insert into schema_migrations (name, checksum) values (@name, @checksum)", new { name, checksum }, tx);
+                await conn.Command(sql, tx).RunAsync(ct);
+                await conn.Command("insert into schema_migrations (name, checksum) values (@name, @checksum)", tx)
+                    .With("name", name).With("checksum", checksum).RunAsync(ct);
                 await tx.CommitAsync(ct);
                 logger.LogInformation("Applied migration {Migration}", name);
                 count++;
@@ -62,14 +62,14 @@ public static class Migrator
         }
         finally
         {
-            await conn.ExecuteAsync("select pg_advisory_unlock(@LockKey)", new { LockKey });
+            await conn.Command("select pg_advisory_unlock(@key)").With("key", LockKey).RunAsync(CancellationToken.None);
         }
     }
 
     /// <summary>Names of migration files not yet applied (readiness reports them).</summary>
     public static async Task<IReadOnlyList<string>> PendingAsync(NpgsqlConnection conn)
     {
-        var applied = (await conn.QueryAsync<string>("select name from schema_migrations")).ToHashSet();
+        var applied = (await conn.Command("select name from schema_migrations").ListAsync(r => r.GetString(0))).ToHashSet();
         return ShippedNames.Value.Where(n => !applied.Contains(n)).ToList();
     }
 
