@@ -17,7 +17,7 @@ public static class SmsBench
         var rate = double.Parse(o.Get("rate", "20"), System.Globalization.CultureInfo.InvariantCulture);
         await using var twilio = await FakeTwilio.StartAsync();
         var url = $"http://127.0.0.1:{FreePort()}";
-        var psi = new ProcessStartInfo(o.Get("portal-bin")!, ["--urls", url, "--contentRoot", o.Get("content-root")!])
+        var psi = new ProcessStartInfo(o.Get("portal-bin")!, ["--demo", "--urls", url, "--contentRoot", o.Get("content-root")!])
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
             Environment =

@@ -1,6 +1,7 @@
 using ClinicPortal.Features.Audit;
 using ClinicPortal.Features.Booking;
 using ClinicPortal.Features.Calls;
+using ClinicPortal.Features.Demo;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Health;
 using ClinicPortal.Features.Latency;
@@ -13,6 +14,7 @@ using ClinicPortal.Infrastructure;
 using ClinicPortal.Infrastructure.Database;
 using ClinicPortal.Shared;
 
+args = DemoMode.Apply(args);
 if (await Commands.TryRunAsync(args) is { } exitCode) return exitCode;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -20,7 +22,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     Args = args,
     WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"), // the repository's wwwroot, copied at build
 });
-builder.AddClinicDatabase();
+builder.AddClinicDatabase().AddNoteKeys();
 builder.Services.AddProblemDetails().AddEvents().AddAudit().AddWebhooks().AddBooking().AddProcedures().AddCalls()
     .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddStaffPages();
 builder.AddStaffPortal();

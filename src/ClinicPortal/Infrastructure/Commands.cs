@@ -4,7 +4,7 @@ using ClinicPortal.Infrastructure.Database;
 
 namespace ClinicPortal.Infrastructure;
 
-/// <summary>`migrate`, `seed-demo`, `user add` and `redact`: one-off jobs instead of serving.</summary>
+/// <summary>`migrate`, `seed-demo`, `remove-demo`, `clinic add`, `user add` and `redact`: one-off jobs instead of serving.</summary>
 public static class Commands
 {
     public static async Task<int?> TryRunAsync(string[] args)
@@ -15,10 +15,15 @@ public static class Commands
             while (Console.In.ReadLine() is { } line) Console.Out.WriteLine(Features.Privacy.PiiRedactor.Redact(line));
             return 0;
         }
-        if (args.Length == 0 || args[0] is not ("migrate" or "seed-demo" or "user")) return null;
+        if (args.Length == 0 || args[0] is not ("migrate" or "seed-demo" or "remove-demo" or "user" or "clinic")) return null;
         if (args[0] == "user" && (args.Length < 2 || args[1] != "add"))
         {
             Console.Error.WriteLine("usage: user add --clinic SLUG --email EMAIL --role staff|admin [--name NAME] [--password PASSWORD]");
+            return 2;
+        }
+        if (args[0] == "clinic" && (args.Length < 2 || args[1] != "add"))
+        {
+            Console.Error.WriteLine(ClinicUsage);
             return 2;
         }
         var config = new ConfigurationBuilder()
@@ -31,6 +36,12 @@ public static class Commands
             var applied = await Migrator.MigrateAsync(connections.Owner, logs.CreateLogger("migrate"));
             Console.WriteLine($"{applied} migration(s) applied; the schema is up to date.");
             if (args[0] == "user") return await AddUserAsync(connections.Owner, config);
+            if (args[0] == "clinic") return await AddClinicAsync(connections.Owner, config);
+            if (args[0] == "remove-demo")
+            {
+                var removed = await DemoMode.RemoveAsync(connections.Owner, DemoSeed.Options.From(config));
+                Console.WriteLine($"Demo accounts deleted and demo webhook secrets revoked ({removed} row(s)); the portal now starts without --demo.");
+            }
             if (args[0] == "seed-demo")
             {
                 await DemoSeed.SeedAsync(connections.Owner, DemoSeed.Options.From(config));
@@ -42,6 +53,41 @@ public static class Commands
         {
             if (embedded is not null) await embedded.DisposeAsync();
         }
+    }
+
+    private const string ClinicUsage =
+        "usage: clinic add --slug SLUG --name NAME [--time-zone Europe/London] [--country GB] [--phone +44...] [--min-notice-minutes 60]";
+
+    /// <summary>A new clinic (no providers yet: staff add them) and its first webhook secret, shown once.</summary>
+    private static async Task<int> AddClinicAsync(string ownerConnection, IConfiguration config)
+    {
+        var (slug, name) = (config["slug"], config["name"]);
+        if (string.IsNullOrWhiteSpace(slug) || string.IsNullOrWhiteSpace(name))
+        {
+            Console.Error.WriteLine(ClinicUsage);
+            return 2;
+        }
+        var country = (config["country"] ?? "GB").ToUpperInvariant();
+        var phone = config["phone"] is { Length: > 0 } given ? Shared.Phone.Normalize(given, country) : null;
+        if (config["phone"] is { Length: > 0 } && phone is null)
+        {
+            Console.Error.WriteLine($"--phone {config["phone"]} is not a valid number in {country}.");
+            return 2;
+        }
+        var secret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        try
+        {
+            await Features.Clinics.ClinicSetup.EnsureClinicAsync(ownerConnection, new Features.Clinics.ClinicSpec(slug, name,
+                config["time-zone"] ?? "Europe/London", phone, config.GetValue("min-notice-minutes", 60), [], [], [secret], country));
+        }
+        catch (Npgsql.PostgresException e)
+        {
+            Console.Error.WriteLine($"The clinic was not created: {e.MessageText}");
+            return 2;
+        }
+        Console.WriteLine($"Clinic {slug} exists. Its Vapi webhook secret (shown once; send it as Authorization: Bearer): {secret}");
+        Console.WriteLine($"Next: ./clinic user add --clinic {slug} --email you@example.com --role admin");
+        return 0;
     }
 
     private static async Task<int> AddUserAsync(string ownerConnection, IConfiguration config)

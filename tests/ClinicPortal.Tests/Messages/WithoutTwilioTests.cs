@@ -20,24 +20,14 @@ public sealed class WithoutTwilioTests
     [Fact]
     public async Task Without_twilio_credentials_texts_are_kept_as_not_sent_and_twilio_callbacks_are_refused()
     {
-        var cluster = await TestDatabase.GetAsync();
-        var name = "no_twilio_" + Guid.NewGuid().ToString("N")[..8];
-        await using (var super = new NpgsqlConnection(cluster.SuperuserConnectionString))
-            await super.ExecAsync($"create database {name} owner {EmbeddedPostgres.OwnerRole}");
-        string On(string cs) => new NpgsqlConnectionStringBuilder(cs) { Database = name }.ConnectionString;
-        await Migrator.MigrateAsync(On(cluster.OwnerConnectionString), NullLogger.Instance);
+        var db = await TestDatabase.OwnDatabaseAsync("no_twilio");
+        await Migrator.MigrateAsync(db.Owner, NullLogger.Instance);
         var secret = "secret-" + Guid.NewGuid().ToString("N");
         var hours = Enumerable.Range(1, 7).Select(d => new WorkingDay(d, new TimeOnly(7, 0), new TimeOnly(20, 0))).ToList();
-        var clinicId = await ClinicSetup.EnsureClinicAsync(On(cluster.OwnerConnectionString), new ClinicSpec("demo-like", "Demo-like clinic", "Europe/London",
+        var clinicId = await ClinicSetup.EnsureClinicAsync(db.Owner, new ClinicSpec("demo-like", "Demo-like clinic", "Europe/London",
             "+442079460000", 60, [new ProviderSpec("dr-a", "Dr Ada A", "General", hours)], DemoSeed.Procedures, [secret]));
 
-        await using var portal = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
-        {
-            b.UseSetting("ConnectionStrings:Clinic", On(cluster.AppConnectionString));
-            b.UseSetting("ConnectionStrings:ClinicOwner", On(cluster.OwnerConnectionString));
-            b.UseSetting("Logging:LogLevel:Default", "Warning");
-            b.UseSetting("Sms:PollSeconds", "0.5");
-        });
+        await using var portal = db.Portal(("Sms:PollSeconds", "0.5"));
         using var client = portal.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
 
@@ -47,7 +37,7 @@ public sealed class WithoutTwilioTests
         });
 
         Assert.Equal(HttpStatusCode.OK, report.StatusCode);
-        await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(cluster.SuperuserConnectionString) { Database = name }.ConnectionString);
+        await using var conn = new NpgsqlConnection(db.Superuser);
         (string Status, string? Error) message = default;
         for (var i = 0; i < 100 && message.Status != "not_sent"; i++, await Task.Delay(50))
             message = (await conn.Sql("select status, error_message from sms_messages where clinic_id = @clinicId", new { clinicId })

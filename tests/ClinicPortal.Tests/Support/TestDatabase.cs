@@ -36,6 +36,17 @@ public static class TestDatabase
         ["Sms:LeaseSeconds"] = "5",
     };
 
+    /// <summary>An empty database of its own on the test cluster (not migrated), for tests that must not share the common one.</summary>
+    public static async Task<OwnDatabase> OwnDatabaseAsync(string prefix)
+    {
+        var cluster = await GetAsync();
+        var name = prefix + "_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var super = new Npgsql.NpgsqlConnection(cluster.SuperuserConnectionString))
+            await super.ExecAsync($"create database {name} owner {EmbeddedPostgres.OwnerRole}");
+        string On(string cs) => new Npgsql.NpgsqlConnectionStringBuilder(cs) { Database = name }.ConnectionString;
+        return new OwnDatabase(On(cluster.AppConnectionString), On(cluster.OwnerConnectionString), On(cluster.SuperuserConnectionString));
+    }
+
     private static string? _root;
 
     /// <summary>A new empty folder inside this run's directory, removed with it.</summary>
@@ -72,4 +83,17 @@ public static class TestDatabase
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
+}
+
+public sealed record OwnDatabase(string App, string Owner, string Superuser)
+{
+    /// <summary>A portal on this database, the way the tests' portal is configured, with more settings.</summary>
+    public Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> Portal(params (string Key, string Value)[] settings) =>
+        new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("ConnectionStrings:Clinic", App);
+            b.UseSetting("ConnectionStrings:ClinicOwner", Owner);
+            b.UseSetting("Logging:LogLevel:Default", "Warning");
+            foreach (var (key, value) in settings) b.UseSetting(key, value);
+        });
 }

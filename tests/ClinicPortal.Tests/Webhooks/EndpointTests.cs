@@ -47,24 +47,4 @@ public sealed class EndpointTests(ClinicPortalFactory portal)
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Equal("ready", (await ready.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
     }
-
-    [Fact]
-    public async Task The_demo_seed_is_idempotent_and_answers_with_the_demo_facts()
-    {
-        var options = new DemoSeed.Options("riverside-test-" + Guid.NewGuid().ToString("N"), "harbour-test-" + Guid.NewGuid().ToString("N"));
-        await DemoSeed.SeedAsync(portal.Database.OwnerConnectionString, options);
-        await DemoSeed.SeedAsync(portal.Database.OwnerConnectionString, options);
-
-        var riverside = new TestClinic(portal, Guid.Empty, "riverside", options.RiversideSecret);
-        var r = await riverside.CallToolAsync("lookup_procedure", new { query = "liquid rhinoplasty" });
-        var procedure = r.GetProperty("procedure");
-        Assert.Equal("Liquid rhinoplasty", procedure.GetProperty("name").GetString());
-        Assert.Equal(45, procedure.GetProperty("duration_minutes").GetInt32());
-        Assert.Equal("No downtime", procedure.GetProperty("recovery").GetString());
-        Assert.Equal("£2,500-£3,500", procedure.GetProperty("price_range").GetString());
-        Assert.Equal(1, await portal.CountAsync("select count(*) from clinics where slug in ('riverside')"));
-        var harbour = new TestClinic(portal, Guid.Empty, "harbour", options.HarbourSecret);
-        var slots = await harbour.CallToolAsync("check_availability", new { date = Dates.Upcoming(DayOfWeek.Saturday), provider = "dr-silva" });
-        Assert.StartsWith(Dates.Upcoming(DayOfWeek.Saturday) + "T09:00:00", slots.GetProperty("slots")[0].GetProperty("starts_at").GetString());
-    }
 }

@@ -3,11 +3,14 @@ using ClinicPortal.Features.Staff;
 
 namespace ClinicPortal.Features.Demo;
 
-/// <summary>The two demo clinics. Seeded automatically only into the embedded database.</summary>
+/// <summary>The two demo clinics, their staff and webhook secrets. Seeded only in demo mode (DemoMode) or by `./clinic seed-demo`.</summary>
 public static class DemoSeed
 {
+    /// <summary>The demo's well-known secrets (printed by `./clinic run`); Demo:* settings may replace them.</summary>
     public sealed record Options(string RiversideSecret, string HarbourSecret, string StaffPassword = "demo-Password-1")
     {
+        public IReadOnlyList<string> Secrets => [RiversideSecret, HarbourSecret];
+
         public static Options From(IConfiguration config) => new(
             config["Demo:RiversideWebhookSecret"] ?? "riverside-demo-secret",
             config["Demo:HarbourWebhookSecret"] ?? "harbour-demo-secret",

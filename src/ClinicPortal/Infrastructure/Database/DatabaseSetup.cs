@@ -17,7 +17,6 @@ public static class DatabaseSetup
         {
             builder.Services.AddSingleton(embedded);
             builder.Services.AddHostedService(_ => new EmbeddedPostgresLifetime(embedded));
-            EnsureLocalNoteKey(builder.Configuration);
         }
         builder.Services.AddSingleton(connections);
         builder.Services.AddSingleton(_ =>
@@ -53,7 +52,7 @@ public static class DatabaseSetup
                                                     "is required when ConnectionStrings:Clinic is set.");
             return new DatabaseConnections(app, owner, Embedded: false);
         }
-        var dataDir = config["Database:DataDirectory"] ?? Path.Combine(Directory.GetCurrentDirectory(), ".data", "pg");
+        var dataDir = EmbeddedDataDirectory(config)!;
         embedded = EmbeddedPostgres.StartAsync(dataDir).GetAwaiter().GetResult();
         File.WriteAllText(EmbeddedPostgres.InfoFile(dataDir), System.Text.Json.JsonSerializer.Serialize(
             new { app = embedded.AppConnectionString, owner = embedded.OwnerConnectionString }));
@@ -61,22 +60,11 @@ public static class DatabaseSetup
         return new DatabaseConnections(embedded.AppConnectionString, embedded.OwnerConnectionString, Embedded: true);
     }
 
-    /// <summary>The embedded database's notes need a key too: one is made once and kept beside the data (git-ignored).</summary>
-    private static void EnsureLocalNoteKey(ConfigurationManager config)
-    {
-        if (config.GetSection("Notes:Keys").GetChildren().Any()) return;
-        var dataDir = config["Database:DataDirectory"] ?? Path.Combine(Directory.GetCurrentDirectory(), ".data", "pg");
-        var file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataDir))!, "notes-key.txt");
-        if (!File.Exists(file))
-        {
-            File.WriteAllText(file, Features.Privacy.NoteProtector.NewKey());
-            EmbeddedPostgres.OwnerOnly(file);
-        }
-        config.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Notes:Keys:local"] = File.ReadAllText(file).Trim(), ["Notes:CurrentKey"] = "local",
-        });
-    }
+    /// <summary>The embedded cluster's directory, or null when a connection string is configured.</summary>
+    public static string? EmbeddedDataDirectory(IConfiguration config) =>
+        string.IsNullOrWhiteSpace(config.GetConnectionString("Clinic"))
+            ? Path.GetFullPath(config["Database:DataDirectory"] ?? Path.Combine(Directory.GetCurrentDirectory(), ".data", "pg"))
+            : null;
 
     private sealed class EmbeddedPostgresLifetime(EmbeddedPostgres pg) : IHostedService
     {
@@ -84,7 +72,10 @@ public static class DatabaseSetup
         public async Task StopAsync(CancellationToken ct) => await pg.DisposeAsync();
     }
 
-    /// <summary>Migrates before the server listens; seeds the demo clinics into the embedded database.</summary>
+    /// <summary>
+    /// Migrates before the server listens. In demo mode it seeds the demo clinics; otherwise it refuses to start while
+    /// demo accounts or secrets are active.
+    /// </summary>
     private sealed class DatabaseStartup(DatabaseConnections connections, IConfiguration config, ILogger<DatabaseStartup> logger,
         IServiceProvider services) : IHostedService
     {
@@ -93,8 +84,13 @@ public static class DatabaseSetup
             try
             {
                 await Migrator.MigrateAsync(connections.Owner, logger, ct);
-                if (connections.Embedded && config.GetValue("Demo:Seed", true))
-                    await DemoSeed.SeedAsync(connections.Owner, DemoSeed.Options.From(config), ct);
+                var demo = DemoSeed.Options.From(config);
+                if (DemoMode.IsOn(config)) await DemoSeed.SeedAsync(connections.Owner, demo, ct);
+                else if (await DemoMode.LeftoversAsync(connections.Owner, demo, ct) is { Count: > 0 } leftovers)
+                {
+                    logger.LogCritical("{Refusal}", DemoMode.Refusal(leftovers));
+                    throw new InvalidOperationException(DemoMode.Refusal(leftovers));
+                }
             }
             catch
             {
