@@ -8,6 +8,7 @@ using ClinicPortal.Features.Latency;
 using ClinicPortal.Features.Messages;
 using ClinicPortal.Features.Privacy;
 using ClinicPortal.Features.Procedures;
+using ClinicPortal.Features.Security;
 using ClinicPortal.Features.Staff;
 using ClinicPortal.Features.Webhooks;
 using ClinicPortal.Infrastructure;
@@ -26,9 +27,12 @@ builder.AddClinicDatabase().AddNoteKeys();
 builder.Services.AddProblemDetails().AddEvents().AddAudit().AddWebhooks().AddBooking().AddProcedures().AddCalls()
     .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddStaffPages();
 builder.AddStaffPortal();
+builder.AddSecurity();
 
 var app = builder.Build();
+app.UseSecurity();
 app.UseProblemResponses();
+app.UseRateLimiter();
 app.MapStaffPortal();
 app.UseWebhookTiming();
 app.MapEventsHub();

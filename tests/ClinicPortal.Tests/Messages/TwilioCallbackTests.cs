@@ -10,6 +10,26 @@ namespace ClinicPortal.Tests.Messages;
 [Collection(PortalCollection.Name)]
 public sealed class TwilioCallbackTests(ClinicPortalFactory portal)
 {
+    /// <summary>Over 64 KB is refused before the form is parsed or the signature checked, whether Content-Length says so or not.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_callback_body_over_64_kb_is_refused_before_it_is_parsed(bool declaresLength)
+    {
+        using var client = portal.CreateClient();
+        var body = "From=%2B447700100001&Body=" + new string('x', 65 * 1024);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/twilio/inbound") { Content = new StringContent(body) };
+        request.Content.Headers.ContentType = new("application/x-www-form-urlencoded");
+        if (!declaresLength)
+        {
+            request.Headers.TransferEncodingChunked = true; // no length up front: counted as it arrives
+            request.Content.Headers.ContentLength = null;
+        }
+        var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
     [Fact]
     public void The_signature_matches_twilios_published_example()
     {

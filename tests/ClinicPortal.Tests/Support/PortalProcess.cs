@@ -44,7 +44,8 @@ public sealed class PortalProcess : IAsyncDisposable
                 ["Notes__CurrentKey"] = "test1",
             },
         };
-        foreach (var (key, value) in TestDatabase.TwilioSettings(await TestDatabase.TwilioAsync()).Concat(settings ?? new Dictionary<string, string>()))
+        foreach (var (key, value) in TestDatabase.TwilioSettings(await TestDatabase.TwilioAsync()).Concat(TestDatabase.GenerousRateLimits)
+                     .Concat(settings ?? new Dictionary<string, string>()))
             psi.Environment[key.Replace(":", "__")] = value;
         var portal = new PortalProcess(Process.Start(psi)!, url);
         using var http = new HttpClient();

@@ -47,6 +47,21 @@ public static class TestDatabase
         return new OwnDatabase(On(cluster.AppConnectionString), On(cluster.OwnerConnectionString), On(cluster.SuperuserConnectionString));
     }
 
+    /// <summary>
+    /// Rate limits far above what the suite sends: every test signs in and calls from one address. RateLimitTests checks
+    /// the limits themselves on a portal with small ones.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> GenerousRateLimits = new Dictionary<string, string>
+    {
+        ["RateLimits:SignIn:PerIpPerMinute"] = "100000",
+        ["RateLimits:SignIn:PerAccountPerMinute"] = "100000",
+        ["RateLimits:Public:PerIpPerMinute"] = "100000",
+        ["RateLimits:Twilio:PerIpPerMinute"] = "100000",
+        ["RateLimits:WebhookUnauthenticated:PerIpPerMinute"] = "100000",
+        ["RateLimits:Webhook:PermitsPerSecond"] = "100000",
+        ["RateLimits:Webhook:Burst"] = "100000",
+    };
+
     private static string? _root;
 
     /// <summary>A new empty folder inside this run's directory, removed with it.</summary>

@@ -16,9 +16,12 @@ public static class TwilioEndpoints
     public static readonly string[] StopWords = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"];
     public static readonly string[] StartWords = ["START", "YES", "UNSTOP", "OPTIN"];
 
+    /// <summary>Twilio's callbacks are a few hundred bytes; anything over this is refused before it is parsed.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
     public static IEndpointRouteBuilder MapTwilioEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/twilio");
+        var group = app.MapGroup("/api/twilio").AllowAnonymous().RequireRateLimiting(Security.RateLimits.TwilioPolicy); // signed by Twilio
         group.MapPost("/status", StatusAsync);
         group.MapPost("/inbound", InboundAsync);
         return app;
@@ -31,6 +34,8 @@ public static class TwilioEndpoints
             return (null, ProblemResponses.Problem(StatusCodes.Status403Forbidden, "Forbidden", "Twilio callbacks are refused: Twilio:AuthToken is not configured."));
         if (!request.HasFormContentType)
             return (null, ProblemResponses.Problem(StatusCodes.Status400BadRequest, "Not a Twilio callback", "Expected an application/x-www-form-urlencoded body."));
+        if (await RequestBody.ReadAsync(request, MaxBodyBytes, ct) is not { } body) return (null, RequestBody.TooLarge(MaxBodyBytes));
+        request.Body = new MemoryStream(body); // parsed from the bytes already read and counted
         var form = await request.ReadFormAsync(ct);
         if (!TwilioSignature.IsValid(token, TwilioSignature.RequestUrl(request, config), form, request.Headers["X-Twilio-Signature"]))
         {

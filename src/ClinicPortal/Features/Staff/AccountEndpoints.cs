@@ -10,17 +10,19 @@ public static class AccountEndpoints
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/account");
-        group.MapPost("/sign-in", SignInAsync);
+        group.MapPost("/sign-in", SignInAsync).AllowAnonymous().RequireRateLimiting(Security.RateLimits.SignInPolicy);
         group.MapPost("/sign-out", SignOutAsync).RequireAuthorization();
         group.MapPost("/clinic", SwitchClinicAsync).RequireAuthorization();
         return app;
     }
 
-    private static async Task<IResult> SignInAsync(HttpContext http, StaffAccounts accounts, [FromForm] string? email, [FromForm] string? password,
-        [FromForm] string? returnUrl)
+    private static async Task<IResult> SignInAsync(HttpContext http, StaffAccounts accounts, Security.RateLimits limits, [FromForm] string? email,
+        [FromForm] string? password, [FromForm] string? returnUrl)
     {
         var back = $"/sign-in?email={Uri.EscapeDataString(email ?? "")}&returnUrl={Uri.EscapeDataString(returnUrl ?? "/")}";
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password)) return TypedResults.LocalRedirect(back + "&error=missing");
+        using var attempt = limits.SignInAttempt(email); // per account, whichever addresses the attempts come from
+        if (!attempt.IsAcquired) return Security.RateLimits.Refusal(attempt);
         switch (await accounts.SignInAsync(email, password, http.RequestAborted))
         {
             case SignInOutcome.Success s:

@@ -32,6 +32,8 @@ public static class StaffPortal
             o.Cookie.Name = "clinicportal";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
+            // Secure outside Development whatever the request's scheme (behind a TLS proxy the app may see http).
+            o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
             o.ExpireTimeSpan = TimeSpan.FromHours(10);
             o.SlidingExpiration = true;
             o.Events.OnValidatePrincipal = EnsureStillMemberAsync;
@@ -39,8 +41,13 @@ public static class StaffPortal
             o.Events.OnRedirectToLogin = c => Answer(c, StatusCodes.Status401Unauthorized);
             o.Events.OnRedirectToAccessDenied = c => Answer(c, StatusCodes.Status403Forbidden);
         });
-        s.AddAuthorizationBuilder().AddPolicy(StaffClaims.AdminPolicy, p => p.RequireRole("admin"));
+        // Deny by default: every endpoint needs a signed-in person unless it opts out (sign-in, /i/…, /c/…, health, and the
+        // webhooks, which authenticate their callers themselves).
+        s.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(StaffClaims.AdminPolicy, p => p.RequireRole("admin"));
         s.AddAntiforgery();
+        s.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, NothingThereIsNotFound>();
         s.AddSingleton<StaffAccounts>();
         return builder;
     }
@@ -84,5 +91,18 @@ public static class StaffPortal
             context.ReplacePrincipal(StaffClaims.Create(user.Person(), current));
             context.ShouldRenew = true;
         }
+    }
+
+    /// <summary>
+    /// The fallback policy covers requests that matched no endpoint too; those are answered 404 (a page or a problem body),
+    /// not sent to sign-in, since there is nothing there to protect.
+    /// </summary>
+    private sealed class NothingThereIsNotFound : Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler
+    {
+        private readonly Microsoft.AspNetCore.Authorization.Policy.AuthorizationMiddlewareResultHandler _default = new();
+
+        public Task HandleAsync(RequestDelegate next, HttpContext context, Microsoft.AspNetCore.Authorization.AuthorizationPolicy policy,
+            Microsoft.AspNetCore.Authorization.Policy.PolicyAuthorizationResult result) =>
+            context.GetEndpoint() is null && result.Challenged ? next(context) : _default.HandleAsync(next, context, policy, result);
     }
 }

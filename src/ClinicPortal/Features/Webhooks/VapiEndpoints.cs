@@ -11,18 +11,20 @@ public static class VapiEndpoints
 
     public static IEndpointRouteBuilder MapVapiEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/vapi");
+        var group = app.MapGroup("/api/vapi").AllowAnonymous(); // the webhook checks the clinic's credential itself
         group.MapPost("/webhook", HandleAsync);
         group.MapGet("/tools", () => TypedResults.Json(ToolDefinitions.All));
         return app;
     }
 
     private static async Task<IResult> HandleAsync(HttpContext http, WebhookCredentials credentials, ToolRunner tools,
-        CallMessages calls, ILoggerFactory logs, CancellationToken ct)
+        CallMessages calls, Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
     {
         var credential = await credentials.AuthenticateAsync(Secret(http.Request), ct);
         if (credential is not { Revoked: false })
         {
+            using var attempt = limits.UnauthenticatedWebhook(http);
+            if (!attempt.IsAcquired) return Security.RateLimits.Refusal(attempt);
             logs.CreateLogger(typeof(VapiEndpoints)).LogWarning("Refused a webhook from {Remote}: {Reason} credential",
                 http.Connection.RemoteIpAddress, credential is null ? "missing or unknown" : "revoked");
             if (credential is not null) await credentials.RecordAsync(credential, ct);
@@ -30,10 +32,10 @@ public static class VapiEndpoints
                 "Send the clinic's webhook secret as 'Authorization: Bearer <secret>' or 'X-Vapi-Secret: <secret>'.");
         }
 
+        using var lease = limits.WebhookRequest(credential.CredentialId);
+        if (!lease.IsAcquired) return Security.RateLimits.Refusal(lease);
         http.Items[Latency.WebhookLatency.ClinicItem] = credential.ClinicId;
-        var body = await ReadBodyAsync(http.Request, ct);
-        if (body is null)
-            return ProblemResponses.Problem(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is over {MaxBodyBytes / 1024} KB.");
+        if (await RequestBody.ReadAsync(http.Request, MaxBodyBytes, ct) is not { } body) return RequestBody.TooLarge(MaxBodyBytes);
         try
         {
             using var doc = JsonDocument.Parse(body);
@@ -64,20 +66,5 @@ public static class VapiEndpoints
         if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return auth[7..].Trim();
         var header = request.Headers["X-Vapi-Secret"].ToString();
         return header.Length > 0 ? header : null;
-    }
-
-    /// <summary>The body, or null when it is over the limit (whatever Content-Length claimed).</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        if (request.ContentLength > MaxBodyBytes) return null;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes) return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
     }
 }
