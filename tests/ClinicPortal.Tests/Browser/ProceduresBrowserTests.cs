@@ -9,9 +9,9 @@ namespace ClinicPortal.Tests.Browser;
 public sealed class ProceduresBrowserTests(BrowserFixture browser)
 {
     [Fact]
-    public async Task Staff_change_a_price_and_the_voice_agent_quotes_the_new_one()
+    public async Task An_admin_changes_a_price_and_the_voice_agent_quotes_the_new_one()
     {
-        var clinic = await BrowserClinic.NewAsync(browser);
+        var clinic = await BrowserClinic.NewAsync(browser, "admin");
         var page = await browser.SignInAsync(browser.InstanceA, clinic.Email, BrowserClinic.Password);
         await BrowserFixture.GotoAsync(page, "/procedures");
 
