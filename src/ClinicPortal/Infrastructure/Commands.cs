@@ -98,17 +98,19 @@ public static class Commands
             Console.Error.WriteLine("user add needs --clinic and --email");
             return 2;
         }
-        var password = config["password"] ?? Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+        var password = config["password"] ?? StaffAccounts.OneTimePassword();
         try
         {
-            await StaffAccounts.EnsureAsync(ownerConnection, clinic, email, config["name"] ?? email, password, role);
+            // A generated password was not chosen by the person: they choose their own at the first sign-in.
+            await StaffAccounts.EnsureAsync(ownerConnection, clinic, email, config["name"] ?? email, password, role, mustChange: config["password"] is null);
         }
         catch (ArgumentException e)
         {
             Console.Error.WriteLine(e.Message);
             return 2;
         }
-        Console.WriteLine($"{email} is {role} at {clinic}." + (config["password"] is null ? $" Password (shown once): {password}" : ""));
+        Console.WriteLine($"{email} is {role} at {clinic}." +
+                          (config["password"] is null ? $" One-time password (shown once; to be changed at the first sign-in): {password}" : ""));
         Console.WriteLine("An existing account keeps its password; only its role at this clinic was set.");
         return 0;
     }

@@ -75,4 +75,22 @@ public sealed class EventsHubTests(ClinicPortalFactory portal)
         var negotiate = await client.PostAsync(EventsHub.Path + "/negotiate?negotiateVersion=1", null);
         Assert.Equal(HttpStatusCode.Unauthorized, negotiate.StatusCode);
     }
+
+    [Fact]
+    public async Task A_hub_connection_closes_when_the_persons_access_ends()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var email = await StaffSession.NewAccountAsync(portal, clinic, "staff");
+        using var socket = await ConnectAsync(await SignInCookie.GetAsync(portal, email));
+
+        await using (var su = portal.Superuser())
+            await su.ExecAsync("delete from clinic_staff where clinic_id = @Id", new { clinic.Id });
+
+        // Checked every second in tests (every minute by default): the server closes the socket.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var buffer = new byte[64 * 1024];
+        WebSocketReceiveResult r;
+        do r = await socket.ReceiveAsync(buffer, cts.Token); while (r.MessageType != WebSocketMessageType.Close);
+        Assert.Equal(WebSocketMessageType.Close, r.MessageType);
+    }
 }

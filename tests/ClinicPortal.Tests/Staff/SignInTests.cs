@@ -1,6 +1,7 @@
 using System.Net;
 using ClinicPortal.Features.Staff;
 using ClinicPortal.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ClinicPortal.Tests.Staff;
 
@@ -42,17 +43,47 @@ public sealed class SignInTests(ClinicPortalFactory portal)
     }
 
     [Fact]
-    public async Task Five_failures_in_a_row_lock_the_account_even_against_the_right_password()
+    public async Task Five_failures_in_a_row_lock_the_account_even_against_the_right_password_with_the_same_answer()
     {
         var clinic = await portal.CreateClinicAsync();
         var email = await StaffSession.NewAccountAsync(portal, clinic, "staff");
         using var session = StaffSession.Open(portal);
 
-        for (var i = 1; i < StaffAccounts.LockAfterFailures; i++) Assert.Contains("error=invalid", await session.SignInAsync(email, "wrong"));
-        Assert.Contains("error=locked", await session.SignInAsync(email, "wrong"));
-        Assert.Contains("error=locked", await session.SignInAsync(email));
-        var page = await session.Client.GetStringAsync("/sign-in?error=locked&until=" + Uri.EscapeDataString(DateTime.UtcNow.AddMinutes(15).ToString("O")));
-        Assert.Contains("locked for 15 more minute(s)", page);
+        for (var i = 1; i <= StaffAccounts.LockAfterFailures; i++) Assert.Contains("error=invalid", await session.SignInAsync(email, "wrong"));
+        Assert.Contains("error=invalid", await session.SignInAsync(email)); // locked: the right password gets the same answer
+        Assert.True(await portal.CountAsync("select count(*) from staff_users where email = @email and locked_until > now() + interval '14 minutes'",
+            new { email }) == 1);
+        Assert.StartsWith("/sign-in", (await session.Client.GetAsync("/")).Headers.Location!.PathAndQuery);
+    }
+
+    /// <summary>Attempts are counted before the password is checked, in one statement: twenty guesses at once cannot all be tried.</summary>
+    [Fact]
+    public async Task Concurrent_guesses_are_counted_atomically_and_only_the_first_five_are_checked()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var email = await StaffSession.NewAccountAsync(portal, clinic, "staff");
+        var accounts = portal.Services.GetRequiredService<StaffAccounts>();
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => accounts.SignInAsync(email, "guess-number-" + i)));
+
+        Assert.All(outcomes, o => Assert.IsType<SignInOutcome.Refused>(o));
+        Assert.Equal(StaffAccounts.LockAfterFailures, await portal.CountAsync("select failed_attempts::bigint from staff_users where email = @email", new { email }));
+        Assert.IsType<SignInOutcome.Refused>(await accounts.SignInAsync(email, StaffSession.Password));
+    }
+
+    [Fact]
+    public async Task A_lock_that_has_expired_starts_the_count_again()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var email = await StaffSession.NewAccountAsync(portal, clinic, "staff");
+        await using (var su = portal.Superuser())
+            await su.ExecAsync("update staff_users set failed_attempts = 5, locked_until = now() - interval '1 minute' where email = @email", new { email });
+        var accounts = portal.Services.GetRequiredService<StaffAccounts>();
+
+        Assert.IsType<SignInOutcome.Refused>(await accounts.SignInAsync(email, "wrong-again"));
+        Assert.Equal(1L, await portal.CountAsync("select failed_attempts::bigint from staff_users where email = @email and locked_until is null", new { email }));
+        Assert.IsType<SignInOutcome.Success>(await accounts.SignInAsync(email, StaffSession.Password));
+        Assert.Equal(0L, await portal.CountAsync("select failed_attempts::bigint from staff_users where email = @email", new { email }));
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed class ClinicPortalFactory : WebApplicationFactory<Program>, IAsync
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Notes:Keys:test1", TestDatabase.NotesKey);
         builder.UseSetting("Notes:CurrentKey", "test1");
-        foreach (var (key, value) in TestDatabase.TwilioSettings(Twilio).Concat(TestDatabase.GenerousRateLimits)) builder.UseSetting(key, value);
+        foreach (var (key, value) in TestDatabase.TwilioSettings(Twilio).Concat(TestDatabase.PortalSettings)) builder.UseSetting(key, value);
     }
 
     /// <summary>A fresh clinic of its own for a test: two providers open 07:00-20:00 every day.</summary>

@@ -44,7 +44,7 @@ public sealed class PortalProcess : IAsyncDisposable
                 ["Notes__CurrentKey"] = "test1",
             },
         };
-        foreach (var (key, value) in TestDatabase.TwilioSettings(await TestDatabase.TwilioAsync()).Concat(TestDatabase.GenerousRateLimits)
+        foreach (var (key, value) in TestDatabase.TwilioSettings(await TestDatabase.TwilioAsync()).Concat(TestDatabase.PortalSettings)
                      .Concat(settings ?? new Dictionary<string, string>()))
             psi.Environment[key.Replace(":", "__")] = value;
         var portal = new PortalProcess(Process.Start(psi)!, url);

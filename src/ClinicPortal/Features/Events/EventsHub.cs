@@ -10,7 +10,7 @@ namespace ClinicPortal.Features.Events;
 /// receive "event" messages: { id, clinicId, kind, occurredAt, payload }.
 /// </summary>
 [Authorize]
-public sealed class EventsHub : Hub
+public sealed class EventsHub(StaffConnections connections) : Hub
 {
     public const string Path = "/hubs/events";
 
@@ -19,7 +19,14 @@ public sealed class EventsHub : Hub
     public override async Task OnConnectedAsync()
     {
         await Groups.AddToGroupAsync(Context.ConnectionId, Group(Context.User!.Clinic()));
+        connections.Opened(Context); // closed when the person's access ends
         await base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        connections.Closed(Context.ConnectionId);
+        return base.OnDisconnectedAsync(exception);
     }
 }
 

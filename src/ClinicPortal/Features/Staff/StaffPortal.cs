@@ -34,8 +34,8 @@ public static class StaffPortal
             o.Cookie.SameSite = SameSiteMode.Strict;
             // Secure outside Development whatever the request's scheme (behind a TLS proxy the app may see http).
             o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
-            o.ExpireTimeSpan = TimeSpan.FromHours(10);
-            o.SlidingExpiration = true;
+            o.ExpireTimeSpan = StaffClaims.SessionLifetime; // and StaffClaims.Ended holds the 12 hours from sign-in, renewals or not
+            o.SlidingExpiration = false;
             o.Events.OnValidatePrincipal = EnsureStillMemberAsync;
             // Machine clients of the hub get status codes, not the sign-in page.
             o.Events.OnRedirectToLogin = c => Answer(c, StatusCodes.Status401Unauthorized);
@@ -43,9 +43,17 @@ public static class StaffPortal
         });
         // Deny by default: every endpoint needs a signed-in person unless it opts out (sign-in, /i/…, /c/…, health, and the
         // webhooks, which authenticate their callers themselves).
+        // A person who owes a new password (an admin's one-time password) gets nothing but the password page and sign-out.
+        var staff = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser()
+            .RequireAssertion(c => !c.User.OwesNewPassword()).Build();
         s.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(StaffClaims.AdminPolicy, p => p.RequireRole("admin"));
+            .SetFallbackPolicy(staff)
+            .SetDefaultPolicy(staff)
+            .AddPolicy(StaffClaims.SignedInPolicy, p => p.RequireAuthenticatedUser())
+            .AddPolicy(StaffClaims.AdminPolicy, p => p.RequireRole("admin").RequireAssertion(c => !c.User.OwesNewPassword()));
+        s.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, StaffRevalidation>();
+        s.AddSingleton<StaffConnections>();
+        s.AddHostedService(sp => sp.GetRequiredService<StaffConnections>());
         s.AddAntiforgery();
         s.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, NothingThereIsNotFound>();
         s.AddSingleton<StaffAccounts>();
@@ -66,29 +74,34 @@ public static class StaffPortal
     private static Task Answer(RedirectContext<CookieAuthenticationOptions> c, int status)
     {
         if (c.Request.Path.StartsWithSegments("/hubs")) c.Response.StatusCode = status;
+        else if (status == StatusCodes.Status403Forbidden && c.HttpContext.User.OwesNewPassword()) c.Response.Redirect(ChangePassword.Path);
         else c.Response.Redirect(c.RedirectUri);
         return Task.CompletedTask;
     }
 
     /// <summary>
-    /// A removed membership or changed role ends the session at the next request, not when the cookie
-    /// expires; a renamed clinic or changed time zone is picked up by renewing the cookie.
+    /// Every request checks the session (StaffClaims.Ended): over at 12 hours, at a new security stamp, at a removed
+    /// membership or a changed role; the person's hub connections close with it. A renamed clinic, a changed time zone or
+    /// a password no longer owed is picked up by re-issuing the cookie.
     /// </summary>
     private static async Task EnsureStillMemberAsync(CookieValidatePrincipalContext context)
     {
         var user = context.Principal;
         if (user?.Identity?.IsAuthenticated != true) return;
-        var accounts = context.HttpContext.RequestServices.GetRequiredService<StaffAccounts>();
-        var clinics = await accounts.MembershipsAsync(user.UserId(), context.HttpContext.RequestAborted);
-        var current = clinics.FirstOrDefault(c => c.ClinicId == user.Clinic());
-        if (current is null || !user.IsInRole(current.Role))
+        var services = context.HttpContext.RequestServices;
+        var access = await services.GetRequiredService<StaffAccounts>().AccessAsync(user.UserId(), context.HttpContext.RequestAborted);
+        if (user.Ended(access, DateTimeOffset.UtcNow) is { } why)
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            services.GetRequiredService<StaffConnections>().Close(user.UserId(), why);
+            return;
         }
-        else if (current.TimeZone != user.ClinicTimeZone() || current.Name != user.FindFirst(StaffClaims.ClinicName)?.Value)
+        var current = access!.Clinics.First(c => c.ClinicId == user.Clinic());
+        if (current.TimeZone != user.ClinicTimeZone() || current.Name != user.FindFirst(StaffClaims.ClinicName)?.Value
+            || access.MustChangePassword != user.OwesNewPassword())
         {
-            context.ReplacePrincipal(StaffClaims.Create(user.Person(), current));
+            context.ReplacePrincipal(StaffClaims.Create(user.Person(), current, access, user.Issued()));
             context.ShouldRenew = true;
         }
     }
