@@ -28,6 +28,7 @@ builder.Services.AddProblemDetails().AddEvents().AddAudit().AddWebhooks().AddBoo
     .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddStaffPages();
 builder.AddStaffPortal();
 builder.AddSecurity();
+builder.AddDataProtectionKeys();
 
 var app = builder.Build();
 app.UseSecurity();

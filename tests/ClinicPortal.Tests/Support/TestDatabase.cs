@@ -10,6 +10,9 @@ public static class TestDatabase
 
     public static Task<EmbeddedPostgres> GetAsync() => Cluster.Value;
 
+    /// <summary>This run's key-encryption key for the Data Protection keys in the database, shared by every portal the tests start.</summary>
+    public static readonly string DataProtectionKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     /// <summary>This run's key for encrypted notes, shared by every app instance the tests start.</summary>
     public static readonly string NotesKey = ClinicPortal.Features.Privacy.NoteProtector.NewKey();
 
@@ -55,6 +58,7 @@ public static class TestDatabase
     public static readonly IReadOnlyDictionary<string, string> PortalSettings = new Dictionary<string, string>
     {
         ["Staff:RevalidateSeconds"] = "1",
+        ["DataProtection:Key"] = DataProtectionKey,
         ["RateLimits:SignIn:PerIpPerMinute"] = "100000",
         ["RateLimits:SignIn:PerAccountPerMinute"] = "100000",
         ["RateLimits:Public:PerIpPerMinute"] = "100000",
