@@ -38,10 +38,13 @@ public sealed class PhoneNumberTests
     }
 
     [Theory]
-    [InlineData("07700 100123", true)] // mobile
-    [InlineData("+1 415 555 0100", true)] // North America: fixed line or mobile, cannot tell
-    [InlineData("020 7946 0000", false)] // landline
-    [InlineData("0800 123 4567", false)] // toll-free
-    public void Only_numbers_that_can_receive_texts_are_textable(string raw, bool textable) =>
-        Assert.Equal(textable, Phone.Textable(raw, "GB") is not null);
+    [InlineData("07700 100123", false, true)] // mobile
+    [InlineData("+1 415 555 0100", false, false)] // North America: fixed line or mobile, cannot tell; and not the clinic's country
+    [InlineData("+1 415 555 0100", true, true)] // ...which a clinic may allow
+    [InlineData("+33 6 12 34 56 78", false, false)] // a French mobile
+    [InlineData("+33 6 12 34 56 78", true, true)]
+    [InlineData("020 7946 0000", true, false)] // landline
+    [InlineData("0800 123 4567", true, false)] // toll-free
+    public void Only_mobiles_in_the_clinics_country_are_textable_unless_the_clinic_allows_any_country(string raw, bool anyCountry, bool textable) =>
+        Assert.Equal(textable, Phone.Textable(raw, "GB", anyCountry) is not null);
 }

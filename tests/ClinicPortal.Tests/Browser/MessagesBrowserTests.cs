@@ -17,11 +17,13 @@ public sealed class MessagesBrowserTests(BrowserFixture browser)
         var page = await browser.SignInAsync(browser.InstanceA, clinic.Email, BrowserClinic.Password);
         await BrowserClinic.BookAsync(browser.InstanceA, clinic.Secret, "Carla Confirms", "14:00");
         var text = (await (await TestDatabase.TwilioAsync()).WaitForAsync(BrowserClinic.PhoneOf("Carla Confirms")))[^1];
-        var link = Regex.Match(text.Body, @"https?://\S+/c/[A-Za-z0-9_-]{22}").Value;
+        var link = Regex.Match(text.Body, @"https?://\S+/c/[A-Za-z0-9_-]{32}").Value;
         await page.EvaluateAsync("() => window.__notReloaded = true");
 
-        using (var phone = new HttpClient())
-            Assert.Contains("Your appointment is confirmed", await phone.GetStringAsync(link));
+        var phone = await browser.Browser.NewPageAsync(); // the patient's phone: opens the link, presses Confirm
+        await phone.GotoAsync(link);
+        await phone.GetByTestId("confirm").ClickAsync();
+        await Assertions.Expect(phone.GetByTestId("confirmation-heading")).ToHaveTextAsync("Your appointment is confirmed");
 
         var confirmed = page.GetByTestId("activity").Locator("li", new() { HasText = "Confirmed" });
         await Assertions.Expect(confirmed).ToContainTextAsync("Carla Confirms", new() { Timeout = 10_000 });

@@ -38,6 +38,7 @@ public static class ComponentContext
         s.AddSingleton<ClinicPortal.Features.Latency.LatencyStore>();
         s.AddSingleton<AppointmentStore>();
         s.AddSingleton<Booker>();
+        s.AddSingleton(portal.Services.GetRequiredService<ClinicPortal.Features.Messages.LinkTokens>()); // the portal's link key
         s.AddSingleton(new ClinicPortal.Features.Messages.SmsTexts(new ConfigurationBuilder().Build()));
         s.AddSingleton(new ClinicPortal.Features.Privacy.NoteProtector(new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Notes:Keys:test1"] = TestDatabase.NotesKey }).Build()));

@@ -50,10 +50,11 @@ public sealed class TenantIsolationTests(ClinicPortalFactory portal)
         await a.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Monday), "09:00");
         await using var conn = new NpgsqlConnection(portal.Database.AppConnectionString);
         await conn.OpenAsync();
-        // Two tables are no clinic's data: the list of applied migrations, and the app's own key ring (encrypted, 0013).
+        // Three tables are no clinic's data: the list of applied migrations, the app's own key ring (encrypted, 0013) and its
+        // own secrets (encrypted, 0014).
         var tables = (await conn.ColumnAsync<string>("""
             select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-             where n.nspname = 'public' and c.relkind = 'r' and c.relname not in ('schema_migrations', 'data_protection_keys')
+             where n.nspname = 'public' and c.relkind = 'r' and c.relname not in ('schema_migrations', 'data_protection_keys', 'app_secrets')
                and has_table_privilege('clinic_app', c.oid, 'select')
             """)).ToList();
         Assert.Contains("appointments", tables);

@@ -25,15 +25,33 @@ public sealed partial class ConfirmationLinkTests(ClinicPortalFactory portal)
         return await conn.ScalarAsync<string>("select status::text from appointments where id = @appointment", new { appointment }) ?? "";
     }
 
+    /// <summary>The patient's Confirm button, pressed twice (two taps, or two tabs): the page's form, posted with its antiforgery token.</summary>
+    private static async Task<(HttpResponseMessage First, HttpResponseMessage Again)> PressConfirmTwiceAsync(StaffSession patient, string path)
+    {
+        var token = StaffSession.Token().Match(await patient.Client.GetStringAsync(path)).Groups[1].Value;
+        Assert.NotEmpty(token);
+        FormUrlEncodedContent Form() => new(new Dictionary<string, string> { ["_handler"] = "confirm", ["__RequestVerificationToken"] = token });
+        return (await patient.Client.PostAsync(path, Form()), await patient.Client.PostAsync(path, Form()));
+    }
+
     [Fact]
-    public async Task Opening_the_link_confirms_the_pending_appointment_once_and_says_so()
+    public async Task Opening_the_link_shows_the_appointment_and_only_pressing_confirm_confirms_it_once()
     {
         var (clinic, appointment, path) = await VoiceBookingAsync();
         Assert.Equal("pending", await StatusAsync(appointment));
-        using var browser = portal.CreateClient();
+        using var patient = StaffSession.Open(portal);
 
-        var first = await browser.GetAsync(path);
-        var again = await browser.GetAsync(path);
+        var opened = await patient.Client.GetAsync(path);
+        var openedAgain = await patient.Client.GetAsync(path); // a link previewer or a virus scanner fetching it
+        Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
+        var shown = await opened.Content.ReadAsStringAsync();
+        Assert.Contains("Please confirm your appointment", shown);
+        Assert.Contains("with Dr Bo B on Wednesday", shown);
+        Assert.Contains("data-testid=\"confirm\"", shown);
+        Assert.Equal(HttpStatusCode.OK, openedAgain.StatusCode);
+        Assert.Equal("pending", await StatusAsync(appointment));
+
+        var (first, again) = await PressConfirmTwiceAsync(patient, path);
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         var page = await first.Content.ReadAsStringAsync();
@@ -110,6 +128,6 @@ public sealed partial class ConfirmationLinkTests(ClinicPortalFactory portal)
         Assert.Equal(1, await clinic.CountAsync("appointments", "status = 'confirmed'"));
     }
 
-    [GeneratedRegex(@"https?://[^/\s]+(/c/[A-Za-z0-9_-]{22})\b")]
+    [GeneratedRegex(@"https?://[^/\s]+(/c/[A-Za-z0-9_-]{32})\b")]
     private static partial Regex Link();
 }

@@ -35,7 +35,7 @@ public abstract record BookingOutcome
 /// database cannot know (clock, hours, time off, daylight saving), then one call to book_appointment,
 /// whose exclusion constraint decides conflicts. Alternatives are computed only after a conflict.
 /// </summary>
-public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector notes, Messages.SmsTexts texts)
+public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector notes, Messages.SmsTexts texts, Messages.LinkTokens links)
 {
     // Each statement commits on its own in one round trip (the hot path); the unit of work wakes listeners when the booking is done.
     public Task<BookingOutcome> BookAsync(Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers = null, CancellationToken ct = default) =>
@@ -52,15 +52,21 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector note
         if (r.Procedure is not null && c.Procedure is null) return new BookingOutcome.Invalid($"this clinic does not offer '{r.Procedure}'");
         var checkedPhone = Phone.Check(r.PatientPhone, c.Clinic.Country);
         if (checkedPhone is PhoneCheck.Invalid badPhone) return new BookingOutcome.Invalid(badPhone.Reason);
-        var (phone, textable) = (PhoneCheck.Valid)checkedPhone;
+        var valid = (PhoneCheck.Valid)checkedPhone;
+        var (phone, textable) = (valid.E164, valid.TextableFor(c.Clinic.SmsAnyCountry));
         var now = clock.GetCurrentInstant();
         var (slot, invalid) = BookingRules.Check(c.Clinic, c.Hours, c.TimeOff, r.Date, r.Time, c.Length, c.Buffer, now);
         if (slot is null) return new BookingOutcome.Invalid(invalid!);
 
         var id = Guid.CreateVersion7();
         // A voice booking stays pending until the patient opens the link in this text (staff bookings are confirmed).
-        // A landline gets no text: the booking stays pending for staff to confirm.
-        var confirmation = who.Source == "voice" && textable ? texts.Confirmation(c.Clinic, provider.Name, slot.Starts) : null;
+        // A landline (or, unless the clinic allows it, a foreign mobile) gets no text: the booking stays pending for staff to confirm.
+        ConfirmationText? confirmation = null;
+        if (who.Source == "voice" && textable)
+        {
+            var (reference, tokenHash) = await links.NewAsync();
+            confirmation = new(texts.Confirmation(c.Clinic, provider.Name, slot.Starts), reference, tokenHash);
+        }
         // Medical free text: redacted, then encrypted for this clinic and appointment only (dropped when no key is configured).
         var note = r.Notes is { Length: > 0 } text && notes.CanProtect ? notes.Protect(Privacy.PiiRedactor.Redact(text), clinic, id) : null;
         var detail = new AppointmentEventPayload(Provider: provider.Slug, ProviderName: provider.Name, Procedure: c.Procedure?.Name, Source: who.Source,

@@ -7,7 +7,11 @@ namespace ClinicPortal.Features.Booking;
 
 public sealed record NewAppointment(
     Guid Id, string Code, ProviderRef Provider, Guid? ProcedureId, RequestedSlot Slot,
-    string PatientName, string PatientPhone, string Source, string Actor, AppointmentEventPayload Detail, byte[]? Notes = null, string? ConfirmationSms = null);
+    string PatientName, string PatientPhone, string Source, string Actor, AppointmentEventPayload Detail, byte[]? Notes = null,
+    ConfirmationText? Confirmation = null);
+
+/// <summary>A voice booking's confirmation text: its body (with {token}), its ref, and the hash of its link's token (LinkTokens).</summary>
+public sealed record ConfirmationText(string Body, string Ref, byte[] TokenHash);
 
 /// <summary>
 /// Calls the booking and reschedule functions (db/migrations/0004_booking.sql), one round trip each. A voice
@@ -22,7 +26,7 @@ public static class BookingStore
         select outcome, result from book_appointment(
             @toolCallId, @callId, @actor, @source::appointment_source, @id, @code, @providerId, @procedureId,
             @starts, @ends, @blocked, @patientName, @patientPhone, @notes, @detail::jsonb, @bookedResult, @conflictResult);
-        select queue_sms('confirmation', 'confirmation:' || @id::text, @patientPhone, @confirmationSms, @callId, @id, @actor)
+        select queue_sms('confirmation', 'confirmation:' || @id::text, @patientPhone, @confirmationSms, @callId, @id, @actor, null, @ref, @tokenHash)
           from appointments where clinic_id = @clinic and id = @id and @confirmationSms::text is not null;
         """;
 
@@ -50,7 +54,8 @@ public static class BookingStore
                     .With("starts", a.Slot.Starts.ToDateTimeUtc()).With("ends", a.Slot.Ends.ToDateTimeUtc())
                     .With("blocked", a.Slot.BlockedUntil.ToDateTimeUtc()).With("patientName", a.PatientName).With("patientPhone", a.PatientPhone)
                     .With("notes", a.Notes).With("detail", EventPayloads.Serialize(a.Detail)).With("bookedResult", bookedResult(a))
-                    .With("conflictResult", conflictResult).With("confirmationSms", a.ConfirmationSms);
+                    .With("conflictResult", conflictResult).With("confirmationSms", a.Confirmation?.Body)
+                    .With("ref", a.Confirmation?.Ref).With("tokenHash", a.Confirmation?.TokenHash);
                 await using var reader = await cmd.ReaderAsync();
                 var (outcome, result) = (await reader.RowsAsync(r => (r.GetString(0), r.GetString(1)))).Single();
                 await reader.RowsAsync(r => 0); // the confirmation text, queued in the same implicit transaction when booked

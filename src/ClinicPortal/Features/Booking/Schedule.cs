@@ -5,7 +5,7 @@ using Npgsql;
 
 namespace ClinicPortal.Features.Booking;
 
-public sealed record ClinicInfo(string Name, string TimeZone, int MinNoticeMinutes, string? Phone, string Country)
+public sealed record ClinicInfo(string Name, string TimeZone, int MinNoticeMinutes, string? Phone, string Country, bool SmsAnyCountry = false)
 {
     public DateTimeZone Zone => ClinicTime.Zone(TimeZone);
     public Instant EarliestStart(Instant now) => now + Duration.FromMinutes(MinNoticeMinutes);
@@ -20,9 +20,10 @@ public sealed record Schedule(ClinicInfo Clinic, IReadOnlyList<ProviderRef> Prov
 /// </summary>
 public static class ScheduleRows
 {
-    public const string ClinicSql = "select name, time_zone, min_notice_minutes, phone, country from clinics where id = @clinic;";
+    public const string ClinicSql = "select name, time_zone, min_notice_minutes, phone, country, sms_any_country from clinics where id = @clinic;";
 
-    public static ClinicInfo Clinic(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt32(2), r.Value<string>(3), r.GetString(4));
+    public static ClinicInfo Clinic(NpgsqlDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetInt32(2), r.Value<string>(3), r.GetString(4), r.GetBoolean(5));
 
     /// <summary>id, slug, name.</summary>
     public static ProviderRef Provider(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetString(2));

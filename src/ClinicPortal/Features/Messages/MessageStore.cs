@@ -23,7 +23,7 @@ public sealed class MessageRow
 }
 
 /// <summary>The clinic's text messages for staff, newest first, and resending one that did not go.</summary>
-public sealed class MessageStore(ClinicDb db)
+public sealed class MessageStore(ClinicDb db, LinkTokens links)
 {
     /// <summary>One page of the clinic's texts (LINQ through EF Core), newest first unless asked otherwise, filtered by number and status, and how many match.</summary>
     public Task<(IReadOnlyList<MessageRow> Rows, int Total)> SearchAsync(Guid clinic, string? phone, string? status, int skip, int take,
@@ -37,7 +37,9 @@ public sealed class MessageStore(ClinicDb db)
             .Skip(skip).Take(Math.Clamp(take, 1, 200))
             .Select(m => new MessageRow
             {
-                Id = m.Id, Kind = m.Kind, ToPhone = m.ToPhone, Body = m.Body, Status = m.Status, Attempts = m.Attempts, ErrorCode = m.ErrorCode,
+                // Staff never see a working link: a confirmation's token is masked.
+                Id = m.Id, Kind = m.Kind, ToPhone = m.ToPhone, Body = m.Body.Replace(LinkTokens.Placeholder, LinkTokens.Mask),
+                Status = m.Status, Attempts = m.Attempts, ErrorCode = m.ErrorCode,
                 ErrorMessage = m.ErrorMessage, TwilioStatus = m.TwilioStatus, CreatedAt = m.CreatedAt, SentAt = m.SentAt, ResentFrom = m.ResentFrom,
                 PatientName = data.Patients.Where(p => p.Phone == m.ToPhone).Select(p => p.Name).FirstOrDefault(),
             })
@@ -48,8 +50,9 @@ public sealed class MessageStore(ClinicDb db)
     /// <summary>outcome: queued, not_found, not_resendable, appointment_not_pending or already_resent.</summary>
     public async Task<string> ResendAsync(Guid clinic, Guid message, string actor, CancellationToken ct = default)
     {
-        return await db.RunAsync(async conn => (await conn.ForClinic(clinic, "select outcome from resend_sms(@message, @actor)")
-            .With("message", message).With("actor", actor).ScalarAsync<string>(ct))!, ct);
+        var (reference, tokenHash) = await links.NewAsync(ct); // a resent confirmation gets a new link
+        return await db.RunAsync(async conn => (await conn.ForClinic(clinic, "select outcome from resend_sms(@message, @actor, @ref, @tokenHash)")
+            .With("message", message).With("actor", actor).With("ref", reference).With("tokenHash", tokenHash).ScalarAsync<string>(ct))!, ct);
     }
 
     public static string Explain(string outcome) => outcome switch

@@ -13,11 +13,14 @@ public static class MessagingRegistration
         s.AddHttpClient<TwilioClient>((sp, http) => http.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<TwilioOptions>>().Value.TimeoutSeconds))
             .AddHttpMessageHandler<TwilioBaseUrlHandler>();
         s.AddSingleton<SmsTexts>();
+        s.AddSingleton<LinkTokens>();
         s.AddSingleton<FollowUps>();
         s.AddSingleton<SmsDispatcher>();
         s.AddHostedService(sp => sp.GetRequiredService<SmsDispatcher>());
         s.AddSingleton<MessageStore>();
         s.AddSingleton<Appointments.AppointmentConfirmations>();
+        s.AddSingleton<Appointments.UnconfirmedExpiry>();
+        s.AddHostedService(sp => sp.GetRequiredService<Appointments.UnconfirmedExpiry>());
         return s;
     }
 }

@@ -30,7 +30,7 @@ public sealed class SmsOptions
 /// may have reached Twilio is looked up there by its ref before any new send (see 0008_messages.sql).
 /// </summary>
 public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceScopeFactory scopes, IOptions<TwilioOptions> twilio,
-    IOptions<SmsOptions> options, SmsTexts texts, TimeProvider time, ILogger<SmsDispatcher> log) : BackgroundService
+    IOptions<SmsOptions> options, SmsTexts texts, LinkTokens links, TimeProvider time, ILogger<SmsDispatcher> log) : BackgroundService
 {
     private SmsOptions O => options.Value;
 
@@ -122,12 +122,15 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
     {
         using var scope = scopes.CreateScope();
         var client = scope.ServiceProvider.GetRequiredService<TwilioClient>();
+        // A confirmation's link token is made here, from the ref (the stored body has {token}); the same on every attempt.
+        var body = await links.RenderAsync(m.Body, m.Ref, ct);
+        var marker = body == m.Body ? m.Ref : await links.TokenAsync(m.Ref, ct); // what the sent text carries that identifies it
         if (m.Attempts > 1)
         {
             // An earlier attempt may have been accepted without our hearing of it: ask Twilio first.
             try
             {
-                if (await client.FindAsync(m.ToPhone, m.Ref, ct) is { } earlier) return new Outcome("sent", earlier.Sid, earlier.Status);
+                if (await client.FindAsync(m.ToPhone, marker, ct) is { } earlier) return new Outcome("sent", earlier.Sid, earlier.Status);
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
             {
@@ -136,7 +139,7 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
             if (m.Attempts > O.MaxAttempts) return new Outcome("failed", Error: $"Gave up after {O.MaxAttempts} attempts.");
         }
         var callback = $"{texts.PublicBaseUrl}/api/twilio/status?c={m.ClinicId}&m={m.Id}";
-        return await client.SendAsync(m.ToPhone, m.Body, callback, ct) switch
+        return await client.SendAsync(m.ToPhone, body, callback, ct) switch
         {
             TwilioSend.Accepted a => new Outcome("sent", a.Sid, a.Status),
             TwilioSend.Refused { Code: 21610 } r => new Outcome("failed", Code: r.Code, Error: r.Message, OptOut: true),

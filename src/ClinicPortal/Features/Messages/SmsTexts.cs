@@ -8,7 +8,8 @@ namespace ClinicPortal.Features.Messages;
 /// <summary>
 /// The words of each text message, and the portal's public address for their links
 /// (Portal:PublicBaseUrl; without it, the address this instance listens on). "{ref}" marks where the
-/// database puts the message's ref, which every body carries in its link (see 0008_messages.sql).
+/// database puts the message's ref (0008_messages.sql); a confirmation's link carries "{token}" instead, which only the
+/// sender fills in (LinkTokens), so the stored body never holds a working link.
 /// </summary>
 public sealed class SmsTexts(IConfiguration config, IServer? server = null)
 {
@@ -29,7 +30,7 @@ public sealed class SmsTexts(IConfiguration config, IServer? server = null)
     public string Confirmation(ClinicInfo clinic, string provider, Instant starts) =>
         $"{clinic.Name}: please confirm your appointment with {provider} on " +
         $"{starts.InZone(clinic.Zone).ToString("ddd d MMM 'at' HH:mm", System.Globalization.CultureInfo.InvariantCulture)}: " +
-        $"{PublicBaseUrl}/c/{{ref}} {OptOut}";
+        $"{PublicBaseUrl}/c/{LinkTokens.Placeholder} {OptOut}";
 }
 
 public sealed record PublicClinic(Guid Id, string Slug, string Name, string? Phone);

@@ -8,7 +8,10 @@ using Npgsql;
 
 namespace ClinicPortal.Features.Settings;
 
-public sealed record ClinicSettings(string Name, string TimeZone, int MinNoticeMinutes, string? Phone, string Country);
+public sealed record ClinicSettings(string Name, string TimeZone, int MinNoticeMinutes, string? Phone, string Country, TextSettings Texts);
+
+/// <summary>What texts and links may do: give unconfirmed voice bookings' slots back, text numbers abroad, how many a number gets a day.</summary>
+public sealed record TextSettings(bool ExpireUnconfirmed, bool SmsAnyCountry, int SmsDailyCap);
 
 public sealed record CredentialRow(Guid Id, string Label, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt);
 
@@ -19,7 +22,8 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
         db.ReadDataAsync(clinic, async data =>
         {
             var settings = await data.Clinics.Where(c => c.Id == clinic)
-                .Select(c => new ClinicSettings(c.Name, c.TimeZone, c.MinNoticeMinutes, c.Phone, c.Country)).SingleAsync(ct);
+                .Select(c => new ClinicSettings(c.Name, c.TimeZone, c.MinNoticeMinutes, c.Phone, c.Country,
+                    new TextSettings(c.ExpireUnconfirmed, c.SmsAnyCountry, c.SmsDailyCap))).SingleAsync(ct);
             var credentials = await data.WebhookCredentials.OrderBy(c => c.RevokedAt != null).ThenBy(c => c.RevokedAt).ThenByDescending(c => c.CreatedAt)
                 .Select(c => new CredentialRow(c.Id, c.Label, c.CreatedAt, c.LastUsedAt, c.RevokedAt)).ToListAsync(ct);
             return (settings, (IReadOnlyList<CredentialRow>)credentials);
@@ -49,6 +53,33 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
                 "clinics_time_zone_check" => $"'{timeZone}' is not a time zone PostgreSQL knows (use an IANA name such as Europe/London)",
                 _ => "minimum notice must be between 0 and 10080 minutes (a week)",
             };
+        }
+        return null;
+    }
+
+    /// <summary>Saves the text settings; returns a reason when the database refuses them (a daily cap out of range).</summary>
+    public async Task<string?> SaveTextsAsync(Guid clinic, TextSettings texts, string actor, CancellationToken ct = default)
+    {
+        try
+        {
+            await db.WriteDataAsync(clinic, async data =>
+            {
+                var before = (await data.Clinics.FromSql($"select * from clinics where id = {clinic} for update").ToListAsync(ct)).Single();
+                await data.Clinics.Where(c => c.Id == clinic).ExecuteUpdateAsync(u => u
+                    .SetProperty(c => c.ExpireUnconfirmed, texts.ExpireUnconfirmed).SetProperty(c => c.SmsAnyCountry, texts.SmsAnyCountry)
+                    .SetProperty(c => c.SmsDailyCap, texts.SmsDailyCap), ct);
+                await data.AuditAsync(actor, "clinic.text_settings_changed", "clinic", clinic.ToString(), new
+                {
+                    expire_unconfirmed = new { from = before.ExpireUnconfirmed, to = texts.ExpireUnconfirmed },
+                    sms_any_country = new { from = before.SmsAnyCountry, to = texts.SmsAnyCountry },
+                    sms_daily_cap = new { from = before.SmsDailyCap, to = texts.SmsDailyCap },
+                }, ct);
+                return true;
+            }, ct);
+        }
+        catch (Exception e) when (ClinicData.Refusal(e) is { SqlState: PostgresErrorCodes.CheckViolation })
+        {
+            return "the daily cap must be between 1 and 100 texts a number";
         }
         return null;
     }

@@ -18,6 +18,9 @@ public sealed class Clinic
     public string? Phone { get; init; }
     public int MinNoticeMinutes { get; init; }
     public string Country { get; init; } = "";
+    public bool ExpireUnconfirmed { get; init; }
+    public bool SmsAnyCountry { get; init; }
+    public int SmsDailyCap { get; init; }
 }
 
 /// <summary>A Vapi credential; the secret is stored only as its hash, which this model does not read.</summary>
