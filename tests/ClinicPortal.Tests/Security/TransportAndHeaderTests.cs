@@ -116,6 +116,16 @@ public sealed class TransportAndHeaderTests(ClinicPortalFactory portal)
         Assert.False((await client.SendAsync(spoofed)).Headers.Contains("Strict-Transport-Security"));
     }
 
+    [Fact]
+    public async Task Served_over_https_the_portal_redirects_plain_http_to_https()
+    {
+        await using var https = portal.WithWebHostBuilder(b => b.UseSetting("https_port", "443"));
+        using var client = https.CreateClient(new() { AllowAutoRedirect = false });
+        var response = await client.GetAsync("/sign-in");
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, response.StatusCode);
+        Assert.Equal("https", response.Headers.Location!.Scheme);
+    }
+
     private static async Task<string> SignInCookieHeaderAsync(HttpClient client, HttpResponseMessage page, string email)
     {
         var html = await page.Content.ReadAsStringAsync();

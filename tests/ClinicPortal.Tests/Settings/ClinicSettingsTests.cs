@@ -28,6 +28,21 @@ public sealed class ClinicSettingsTests(ClinicPortalFactory portal)
     }
 
     [Fact]
+    public async Task Text_settings_save_audited_and_a_cap_out_of_range_is_refused_and_changes_nothing()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var (defaults, _) = await Store.LoadAsync(clinic.Id);
+        Assert.Equal(new TextSettings(ExpireUnconfirmed: true, SmsAnyCountry: false, SmsDailyCap: 5), defaults.Texts);
+
+        Assert.Null(await Store.SaveTextsAsync(clinic.Id, new TextSettings(false, true, 3), "staff:admin@example.com"));
+        Assert.Contains("between 1 and 100", await Store.SaveTextsAsync(clinic.Id, new TextSettings(true, false, 0), "staff:admin@example.com"));
+
+        var (settings, _) = await Store.LoadAsync(clinic.Id);
+        Assert.Equal(new TextSettings(false, true, 3), settings.Texts);
+        Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'clinic.text_settings_changed' and actor = 'staff:admin@example.com'"));
+    }
+
+    [Fact]
     public async Task A_new_secret_works_at_once_and_a_revoked_one_is_refused_at_once()
     {
         var clinic = await portal.CreateClinicAsync();

@@ -57,12 +57,9 @@ public sealed class PasswordTests(ClinicPortalFactory portal)
     [Fact]
     public async Task Changing_ones_password_ends_every_other_session_and_keeps_this_one()
     {
-        var clinic = await portal.CreateClinicAsync();
-        var email = await StaffSession.NewAccountAsync(portal, clinic, "staff");
-        using var here = StaffSession.Open(portal);
-        using var elsewhere = StaffSession.Open(portal);
-        await here.SignInAsync(email);
-        await elsewhere.SignInAsync(email);
+        var (email, here, elsewhere) = await SignedInTwiceAsync();
+        using var _ = here;
+        using var __ = elsewhere;
 
         var weak = await ChangeAsync(here, StaffSession.Password, "short");
         Assert.Equal(HttpStatusCode.OK, weak.StatusCode);
@@ -122,12 +119,9 @@ public sealed class PasswordTests(ClinicPortalFactory portal)
     [Fact]
     public async Task Sign_out_everywhere_ends_every_session_of_the_person()
     {
-        var clinic = await portal.CreateClinicAsync();
-        var email = await StaffSession.NewAccountAsync(portal, clinic, "staff");
-        using var here = StaffSession.Open(portal);
-        using var elsewhere = StaffSession.Open(portal);
-        await here.SignInAsync(email);
-        await elsewhere.SignInAsync(email);
+        var (email, here, elsewhere) = await SignedInTwiceAsync();
+        using var _ = here;
+        using var __ = elsewhere;
 
         var response = await here.PostFormAsync("/", "/account/sign-out-everywhere", new());
 
@@ -165,6 +159,17 @@ public sealed class PasswordTests(ClinicPortalFactory portal)
         Assert.Null(StaffClaims.Create(user, clinic, access, now.AddHours(-11.9)).Ended(access, now));
         Assert.Equal("expired", StaffClaims.Create(user, clinic, access, now.AddHours(-12.1)).Ended(access, now));
         Assert.NotNull(StaffClaims.Create(user, clinic, access with { SecurityStamp = Guid.NewGuid() }, now).Ended(access, now));
+    }
+
+    /// <summary>One person signed in in two browsers.</summary>
+    private async Task<(string Email, StaffSession Here, StaffSession Elsewhere)> SignedInTwiceAsync()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var email = await StaffSession.NewAccountAsync(portal, clinic, "staff");
+        var (here, elsewhere) = (StaffSession.Open(portal), StaffSession.Open(portal));
+        await here.SignInAsync(email);
+        await elsewhere.SignInAsync(email);
+        return (email, here, elsewhere);
     }
 
     private static async Task<HttpResponseMessage> ChangeAsync(StaffSession session, string current, string next) =>
