@@ -18,30 +18,38 @@ using ClinicPortal.Shared;
 args = DemoMode.Apply(args);
 if (await Commands.TryRunAsync(args) is { } exitCode) return exitCode;
 
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+try
 {
-    Args = args,
-    WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"), // the repository's wwwroot, copied at build
-});
-builder.AddClinicDatabase().AddNoteKeys();
-builder.Services.AddProblemDetails().AddEvents().AddAudit().AddWebhooks().AddBooking().AddProcedures().AddCalls()
-    .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddStaffPages();
-builder.AddStaffPortal();
-builder.AddSecurity();
-builder.AddDataProtectionKeys();
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+    {
+        Args = args,
+        WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"), // the repository's wwwroot, copied at build
+    });
+    builder.AddClinicDatabase().AddNoteKeys();
+    builder.Services.AddProblemDetails().AddEvents().AddAudit().AddWebhooks().AddBooking().AddProcedures().AddCalls()
+        .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddStaffPages();
+    builder.AddStaffPortal();
+    builder.AddSecurity();
+    builder.AddDataProtectionKeys();
 
-var app = builder.Build();
-app.UseSecurity();
-app.UseProblemResponses();
-app.UseRateLimiter();
-app.MapStaffPortal();
-app.UseWebhookTiming();
-app.MapEventsHub();
-app.MapAuditEndpoints();
-app.MapVapiEndpoints();
-app.MapTwilioEndpoints();
-app.MapHealthEndpoints();
-app.Run();
-return 0;
+    var app = builder.Build();
+    app.UseSecurity();
+    app.UseProblemResponses();
+    app.UseRateLimiter();
+    app.MapStaffPortal();
+    app.UseWebhookTiming();
+    app.MapEventsHub();
+    app.MapAuditEndpoints();
+    app.MapVapiEndpoints();
+    app.MapTwilioEndpoints();
+    app.MapHealthEndpoints();
+    app.Run();
+    return 0;
+}
+catch (StartupRefusal refusal)
+{
+    Console.Error.WriteLine("ClinicPortal did not start: " + refusal.Message);
+    return 1;
+}
 
 public partial class Program;

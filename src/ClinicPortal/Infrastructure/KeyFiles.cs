@@ -20,7 +20,7 @@ public static class KeyFiles
         {
             file = Path.GetFullPath(file);
             if (dataDir is not null && (IsInside(file, dataDir) || Path.GetDirectoryName(file) == Path.GetDirectoryName(dataDir)))
-                throw new InvalidOperationException($"{fileSetting} ({file}) is inside the database's directory; a copy of the data would carry " +
+                throw new StartupRefusal($"{fileSetting} ({file}) is inside the database's directory; a copy of the data would carry " +
                                                     "its key. Keep the key file elsewhere (./clinic serve uses ~/.config/clinicportal/).");
         }
         else if (DemoMode.IsOn(config) && dataDir is not null)

@@ -55,14 +55,16 @@ public sealed class DemoModeTests
         var db = await TestDatabase.OwnDatabaseAsync("leftover");
         await using (var demo = db.Portal(Demo)) demo.CreateClient().Dispose();
 
-        await using (var real = db.Portal())
+        var (exitCode, message) = await PortalProcess.RunExpectingRefusalAsync(new Dictionary<string, string>
         {
-            var refused = Assert.ThrowsAny<Exception>(() => real.CreateClient());
-            var message = refused.ToString();
-            Assert.Contains("admin@riverside.example (demo account)", message);
-            Assert.Contains("riverside-demo-secret (demo webhook secret)", message);
-            Assert.Contains("./clinic remove-demo", message);
-        }
+            ["ConnectionStrings:Clinic"] = db.App, ["ConnectionStrings:ClinicOwner"] = db.Owner, ["DataProtection:Key"] = TestDatabase.DataProtectionKey,
+        });
+        Assert.Equal(1, exitCode);
+        Assert.Contains("ClinicPortal did not start", message);
+        Assert.Contains("admin@riverside.example (demo account)", message);
+        Assert.Contains("riverside-demo-secret (demo webhook secret)", message);
+        Assert.Contains("./clinic remove-demo", message);
+        Assert.EndsWith("(demo mode).", message.TrimEnd()); // the last thing printed says what to do
 
         await DemoMode.RemoveAsync(db.Owner, DemoSeed.Options.From(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build()));
         await using var portal = db.Portal();

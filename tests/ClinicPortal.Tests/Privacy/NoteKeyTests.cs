@@ -25,7 +25,7 @@ public sealed class NoteKeyTests : IDisposable
         var data = Path.Combine(root, "pg");
         foreach (var file in new[] { Path.Combine(data, "notes.key"), Path.Combine(root, "notes-key.txt") })
         {
-            var refused = Assert.Throws<InvalidOperationException>(() => Builder(data, ("Notes:KeyFile", file)).AddNoteKeys());
+            var refused = Assert.Throws<ClinicPortal.Infrastructure.StartupRefusal>(() => Builder(data, ("Notes:KeyFile", file)).AddNoteKeys());
             Assert.Contains("inside the database's directory", refused.Message);
         }
     }

@@ -1,6 +1,5 @@
 using System.Net;
 using ClinicPortal.Tests.Support;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace ClinicPortal.Tests.Security;
@@ -35,8 +34,11 @@ public sealed class DataProtectionTests(ClinicPortalFactory portal)
     public async Task Outside_development_and_the_demo_the_portal_does_not_start_with_unencrypted_key_storage()
     {
         var db = await TestDatabase.OwnDatabaseAsync("no_dp_key");
-        await using var production = db.Portal().WithWebHostBuilder(b => b.UseEnvironment("Production"));
-        var refused = Assert.ThrowsAny<Exception>(() => production.CreateClient());
-        Assert.Contains("DataProtection:KeyFile", refused.ToString());
+        var (exitCode, message) = await PortalProcess.RunExpectingRefusalAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Clinic"] = db.App, ["ConnectionStrings:ClinicOwner"] = db.Owner,
+        });
+        Assert.Equal(1, exitCode);
+        Assert.Contains("DataProtection:KeyFile", message);
     }
 }

@@ -66,6 +66,32 @@ public sealed class PortalProcess : IAsyncDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
+    /// <summary>
+    /// Starts the portal as a deployer would (Production, only the given settings) when it is expected to refuse: its exit
+    /// code and what it printed. Fails if it is still running after 60 seconds.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunExpectingRefusalAsync(IReadOnlyDictionary<string, string> settings, params string[] args)
+    {
+        var (binary, contentRoot) = Locate();
+        var psi = new ProcessStartInfo(binary, [.. args, "--urls", $"http://127.0.0.1:{FreePort()}", "--contentRoot", contentRoot])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = contentRoot,
+            Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["Logging__LogLevel__Default"] = "Warning" },
+        };
+        foreach (var (key, value) in settings) psi.Environment[key.Replace(":", "__")] = value;
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try { await process.WaitForExitAsync(timeout.Token); }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("The portal kept running instead of refusing to start:\n" + await output + await error);
+        }
+        return (process.ExitCode, await output + await error);
+    }
+
     /// <summary>Ends the process at once, as a crash would: no shutdown, nothing flushed.</summary>
     public async Task CrashAsync()
     {

@@ -46,7 +46,7 @@ public static class DataProtectionKeys
             return builder;
         }
         if (!DemoMode.IsOn(config) && !builder.Environment.IsDevelopment())
-            throw new InvalidOperationException("The keys that protect sign-ins would be stored unencrypted in the database. Configure " +
+            throw new StartupRefusal("The keys that protect sign-ins would be stored unencrypted in the database. Configure " +
                 "DataProtection:KeyFile (a path outside the data directory; ./clinic serve sets one), DataProtection:Key (32 bytes, base64) " +
                 "or DataProtection:Certificate:Path (+ :Password).");
         return builder;

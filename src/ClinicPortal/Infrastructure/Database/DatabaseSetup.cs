@@ -89,7 +89,7 @@ public static class DatabaseSetup
                 else if (await DemoMode.LeftoversAsync(connections.Owner, demo, ct) is { Count: > 0 } leftovers)
                 {
                     logger.LogCritical("{Refusal}", DemoMode.Refusal(leftovers));
-                    throw new InvalidOperationException(DemoMode.Refusal(leftovers));
+                    throw new StartupRefusal(DemoMode.Refusal(leftovers));
                 }
             }
             catch
