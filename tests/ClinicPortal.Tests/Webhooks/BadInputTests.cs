@@ -7,7 +7,8 @@ namespace ClinicPortal.Tests.Webhooks;
 [Collection(PortalCollection.Name)]
 public sealed class BadInputTests(ClinicPortalFactory portal)
 {
-    public static TheoryData<string, string> Malformed => new()
+    /// <summary>Bodies that are not a Vapi server message at all.</summary>
+    public static TheoryData<string, string> NotVapi => new()
     {
         { "not json", "{\"message\": " },
         { "not an object", "[1, 2]" },
@@ -15,19 +16,11 @@ public sealed class BadInputTests(ClinicPortalFactory portal)
         { "message is a string", "{\"message\": \"tool-calls\"}" },
         { "no type", "{\"message\": {\"toolCallList\": []}}" },
         { "type is a number", "{\"message\": {\"type\": 7}}" },
-        { "no tool call list", "{\"message\": {\"type\": \"tool-calls\"}}" },
-        { "tool call list is an object", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": {}}}" },
-        { "empty tool call list", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": []}}" },
-        { "tool call without id", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"function\": {\"name\": \"lookup_procedure\"}}]}}" },
-        { "id is a number", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"id\": 5, \"function\": {\"name\": \"lookup_procedure\"}}]}}" },
-        { "no function name", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"id\": \"a\", \"function\": {}}]}}" },
-        { "arguments an array", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"id\": \"a\", \"function\": {\"name\": \"lookup_procedure\", \"arguments\": [1]}}]}}" },
-        { "arguments a non-JSON string", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"id\": \"a\", \"function\": {\"name\": \"lookup_procedure\", \"arguments\": \"{nope\"}}]}}" },
     };
 
     [Theory]
-    [MemberData(nameof(Malformed))]
-    public async Task A_malformed_message_gets_400_with_a_problem_body_and_writes_nothing(string _, string body)
+    [MemberData(nameof(NotVapi))]
+    public async Task A_body_that_is_not_a_vapi_message_gets_400_with_a_problem_body_and_writes_nothing(string _, string body)
     {
         var clinic = await portal.CreateClinicAsync();
         using var client = clinic.Client();
@@ -35,6 +28,65 @@ public sealed class BadInputTests(ClinicPortalFactory portal)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         await AssertNothingWrittenAsync(clinic);
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_json_at_all_gets_415()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        using var client = clinic.Client();
+        var response = await client.PostAsync("/api/vapi/webhook", new StringContent("message=tool-calls", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        await AssertNothingWrittenAsync(clinic);
+    }
+
+    /// <summary>A tool-calls message whose list cannot be read: 200, the list's problem in "error" (Vapi's answer shape), nothing run.</summary>
+    public static TheoryData<string, string, string> UnreadableLists => new()
+    {
+        { "no tool call list", "{\"message\": {\"type\": \"tool-calls\"}}", "no toolCallList" },
+        { "tool call list is an object", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": {}}}", "no toolCallList" },
+        { "empty tool call list", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": []}}", "empty" },
+        { "tool call without id", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"function\": {\"name\": \"lookup_procedure\"}}]}}", "without a string id" },
+        { "id is a number", "{\"message\": {\"type\": \"tool-calls\", \"toolCallList\": [{\"id\": 5, \"function\": {\"name\": \"lookup_procedure\"}}]}}", "without a string id" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnreadableLists))]
+    public async Task A_tool_call_list_that_cannot_be_read_gets_200_with_an_error_and_writes_nothing(string _, string body, string said)
+    {
+        var clinic = await portal.CreateClinicAsync();
+        using var client = clinic.Client();
+        var response = await client.PostAsync("/api/vapi/webhook", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(0, answer.GetProperty("results").GetArrayLength());
+        Assert.Contains(said, answer.GetProperty("error").GetString());
+        await AssertNothingWrittenAsync(clinic);
+    }
+
+    /// <summary>One call that cannot run gets its own error; the good call in the same message still runs.</summary>
+    [Theory]
+    [InlineData("{\"id\": \"bad\", \"type\": \"function\", \"function\": {}}", "names no function")]
+    [InlineData("{\"id\": \"bad\", \"type\": \"function\", \"function\": {\"name\": \"book_appointment\", \"arguments\": [1]}}", "must be a JSON object")]
+    [InlineData("{\"id\": \"bad\", \"type\": \"function\", \"function\": {\"name\": \"book_appointment\", \"arguments\": \"{nope\"}}", "not JSON")]
+    [InlineData("{\"id\": \"bad\", \"type\": \"function\", \"function\": {\"name\": \"book_appointment\", \"arguments\": {\"provider\": \"dr-a\"}}}", "missing argument")]
+    public async Task One_bad_call_gets_its_own_error_and_the_others_in_the_message_still_run(string bad, string said)
+    {
+        var clinic = await portal.CreateClinicAsync();
+        using var client = clinic.Client();
+        var body = """{"message": {"type": "tool-calls", "call": {"id": "c"}, "toolCallList": [""" + bad + """
+            , {"id": "good", "type": "function", "function": {"name": "lookup_procedure", "arguments": {"query": "botox"}}}]}}
+            """;
+        var response = await client.PostAsync("/api/vapi/webhook", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var results = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("results");
+        Assert.Equal("bad", results[0].GetProperty("toolCallId").GetString());
+        Assert.Contains(said, results[0].GetProperty("error").GetString());
+        Assert.False(results[0].TryGetProperty("result", out _));
+        Assert.Equal(("good", "lookup_procedure"), (results[1].GetProperty("toolCallId").GetString(), results[1].GetProperty("name").GetString()));
+        Assert.Contains("Anti-wrinkle", results[1].GetProperty("result").GetString());
+        Assert.Equal(0, await clinic.CountAsync("appointments"));
     }
 
     [Fact]

@@ -20,6 +20,25 @@ public static class VapiEndpoints
     private static async Task<IResult> HandleAsync(HttpContext http, WebhookCredentials credentials, ToolRunner tools,
         CallMessages calls, Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
     {
+        try
+        {
+            return await AnswerAsync(http, credentials, tools, calls, limits, logs, ct);
+        }
+        catch (Npgsql.NpgsqlException e) when (!ct.IsCancellationRequested)
+        {
+            // Tool calls say this per call (ToolRunner); here the database failed before or after them.
+            logs.CreateLogger(typeof(VapiEndpoints)).LogError(e, "A Vapi message could not reach the database");
+            return ProblemResponses.Problem(StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable",
+                "The clinic's booking system cannot reach its database right now; try again shortly.");
+        }
+    }
+
+    private static async Task<IResult> AnswerAsync(HttpContext http, WebhookCredentials credentials, ToolRunner tools,
+        CallMessages calls, Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
+    {
+        if (http.Request.ContentType is { Length: > 0 } contentType && !http.Request.HasJsonContentType())
+            return ProblemResponses.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                $"Vapi server messages are JSON (application/json), not '{contentType}'.");
         var credential = await credentials.AuthenticateAsync(Secret(http.Request), ct);
         if (credential is not { Revoked: false })
         {
@@ -46,9 +65,11 @@ public static class VapiEndpoints
                 await credentials.RecordAsync(credential, ct);
                 return TypedResults.Json(new { });
             }
-            var results = await tools.RunAsync(credential.ClinicId, callId, VapiMessage.ToolCalls(message), ct);
+            var batch = VapiMessage.ToolCalls(message);
+            var results = await tools.RunAsync(credential.ClinicId, callId, batch.Calls, ct);
             if (results.Any(r => r.Result is not null)) await credentials.RecordAsync(credential, ct); // bad input writes nothing
-            return TypedResults.Json(new { results });
+            // A Vapi message always gets 200: what could not run is said per call, or for the list in "error".
+            return TypedResults.Json(new ToolCallsAnswer(results, batch.Problem), AnswerJson);
         }
         catch (JsonException e)
         {
@@ -59,6 +80,15 @@ public static class VapiEndpoints
             return ProblemResponses.Problem(StatusCodes.Status400BadRequest, "Not a Vapi server message", e.Message);
         }
     }
+
+    /// <summary>Vapi's ServerMessageResponseToolCalls: results, and an error about the list itself when there is one.</summary>
+    private sealed record ToolCallsAnswer(IReadOnlyList<ToolCallResult> Results, string? Error);
+
+    private static readonly System.Text.Json.JsonSerializerOptions AnswerJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // read by a model, never put in HTML: '£' stays '£'
+    };
 
     private static string? Secret(HttpRequest request)
     {

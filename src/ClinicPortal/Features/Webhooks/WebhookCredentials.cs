@@ -16,7 +16,7 @@ public sealed record MatchedCredential(Guid ClinicId, Guid CredentialId, bool Re
 /// at a time): a new credential works at once, a revoked one stops within the refresh interval.
 /// RecordAsync audits use and refusal in the credential's clinic, at most once a minute per credential.
 /// </summary>
-public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
+public sealed class WebhookCredentials(ClinicDb db, TimeProvider time, ILogger<WebhookCredentials> log)
 {
     private static readonly TimeSpan Refresh = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan AuditEvery = TimeSpan.FromMinutes(1);
@@ -60,11 +60,20 @@ public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
         {
             if (Interlocked.Read(ref _loadedAt) > arrived) return; // another request reloaded meanwhile
             var started = time.GetTimestamp();
-            await using var conn = await db.OpenAsync(ct);
-            var rows = await conn.Command("select clinic_id, credential_id, secret_hash, revoked from webhook_credentials_for_auth()")
-                .ListAsync(r => new Entry(r.GetGuid(0), r.GetGuid(1), r.GetFieldValue<byte[]>(2), r.GetBoolean(3)), ct);
-            _entries = rows.ToArray();
-            Interlocked.Exchange(ref _loadedAt, started);
+            try
+            {
+                await using var conn = await db.OpenAsync(ct);
+                var rows = await conn.Command("select clinic_id, credential_id, secret_hash, revoked from webhook_credentials_for_auth()")
+                    .ListAsync(r => new Entry(r.GetGuid(0), r.GetGuid(1), r.GetFieldValue<byte[]>(2), r.GetBoolean(3)), ct);
+                _entries = rows.ToArray();
+                Interlocked.Exchange(ref _loadedAt, started);
+            }
+            catch (Npgsql.NpgsqlException e) when (_entries.Length > 0)
+            {
+                // The database is down: the credentials known a moment ago still answer, so each tool call can tell the
+                // caller the system is unavailable instead of the whole request failing. (With none known, it throws.)
+                log.LogWarning(e, "Could not reload webhook credentials; using the {Count} known", _entries.Length);
+            }
         }
         finally
         {
@@ -79,11 +88,19 @@ public sealed class WebhookCredentials(ClinicDb db, TimeProvider time)
         var key = (c.CredentialId, c.Revoked);
         if (_lastAudited.TryGetValue(key, out var last) && time.GetElapsedTime(last, now) < AuditEvery) return;
         _lastAudited[key] = now;
-        await db.RunAsync(conn => conn.ForClinic(c.ClinicId, """
+        try
+        {
+            await db.RunAsync(conn => conn.ForClinic(c.ClinicId, """
             update webhook_credentials set last_used_at = now() where clinic_id = @clinic and id = @id and not @revoked;
             select audit('vapi', case when @revoked then 'credential.refused' else 'credential.used' end, 'webhook_credential', @id::text,
                          jsonb_build_object('reason', case when @revoked then 'revoked' end));
             """).With("id", c.CredentialId).With("revoked", c.Revoked).RunAsync(ct), ct);
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            _lastAudited.TryRemove(key, out _); // audited at the next request instead
+            log.LogWarning(e, "Could not record the use of webhook credential {Credential}", c.CredentialId);
+        }
     }
 
     /// <summary>Forgets the cache, so a credential created or revoked by this instance counts at the next request.</summary>
