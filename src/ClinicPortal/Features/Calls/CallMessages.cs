@@ -37,6 +37,7 @@ public sealed class CallMessages(ClinicDb db, Messages.FollowUps followUps)
         {
             "status-update" => Clip(Text(message, "status")),
             "end-of-call-report" => "ended",
+            "transfer-update" => "forwarding", // the calls board shows the call as transferred
             _ => null,
         };
         await db.WriteAsync(clinic, async (conn, tx) =>
@@ -54,8 +55,7 @@ public sealed class CallMessages(ClinicDb db, Messages.FollowUps followUps)
                     .With("startedAt", Time(call, "startedAt") ?? Time(message, "startedAt"))
                     .With("endedAt", report ? Time(message, "endedAt") ?? Time(call, "endedAt") ?? DateTime.UtcNow : (DateTime?)null)
                     .With("endedReason", Clip(Text(message, "endedReason")))
-                    .With("duration", report && message.TryGetProperty("durationSeconds", out var d) && d.ValueKind == JsonValueKind.Number
-                        ? d.GetDecimal() : (decimal?)null)
+                    .With("duration", report ? Duration(message, call) : null)
                     .With("summary", report ? Redacted(Text(analysis, "summary") ?? Text(message, "summary")) : null)
                     .With("transcript", report ? Redacted(Text(message, "transcript") ?? Nested(message, "artifact", "transcript")) : null)
                     .With("structured", report && analysis.ValueKind == JsonValueKind.Object && analysis.TryGetProperty("structuredData", out var sd)
@@ -67,6 +67,14 @@ public sealed class CallMessages(ClinicDb db, Messages.FollowUps followUps)
                 if (report) await followUps.QueueAsync(conn, tx, clinic, callId);
             }
         }, ct);
+    }
+
+    /// <summary>The report's durationSeconds, or else the time from startedAt to endedAt (in the report, or its call).</summary>
+    private static decimal? Duration(JsonElement message, JsonElement call)
+    {
+        if (message.TryGetProperty("durationSeconds", out var d) && d.ValueKind == JsonValueKind.Number) return d.GetDecimal();
+        var (started, ended) = (Time(message, "startedAt") ?? Time(call, "startedAt"), Time(message, "endedAt") ?? Time(call, "endedAt"));
+        return started is { } s && ended is { } e && e >= s ? (decimal)Math.Round((e - s).TotalSeconds, 1) : null;
     }
 
     /// <summary>Every string in the structured data, redacted; the shape stays.</summary>

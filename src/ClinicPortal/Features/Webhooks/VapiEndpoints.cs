@@ -8,6 +8,12 @@ namespace ClinicPortal.Features.Webhooks;
 public static class VapiEndpoints
 {
     public const int MaxBodyBytes = 256 * 1024;
+    /// <summary>An end-of-call report carries the whole transcript and artifacts: it may be this large; no other message may.</summary>
+    public const int MaxReportBytes = 5 * 1024 * 1024;
+
+    /// <summary>Messages Vapi sends that the portal only observes: answered 200 {} and counted, nothing written per message.</summary>
+    public static readonly IReadOnlySet<string> ObservedOnly =
+        new HashSet<string> { "speech-update", "conversation-update", "model-output", "user-interrupted", "voice-input" };
 
     public static IEndpointRouteBuilder MapVapiEndpoints(this IEndpointRouteBuilder app)
     {
@@ -18,11 +24,11 @@ public static class VapiEndpoints
     }
 
     private static async Task<IResult> HandleAsync(HttpContext http, WebhookCredentials credentials, ToolRunner tools,
-        CallMessages calls, Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
+        CallMessages calls, VapiMessageCounts counts, Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
     {
         try
         {
-            return await AnswerAsync(http, credentials, tools, calls, limits, logs, ct);
+            return await AnswerAsync(http, credentials, tools, calls, counts, limits, logs, ct);
         }
         catch (Npgsql.NpgsqlException e) when (!ct.IsCancellationRequested)
         {
@@ -34,7 +40,7 @@ public static class VapiEndpoints
     }
 
     private static async Task<IResult> AnswerAsync(HttpContext http, WebhookCredentials credentials, ToolRunner tools,
-        CallMessages calls, Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
+        CallMessages calls, VapiMessageCounts counts, Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
     {
         if (http.Request.ContentType is { Length: > 0 } contentType && !http.Request.HasJsonContentType())
             return ProblemResponses.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
@@ -54,11 +60,18 @@ public static class VapiEndpoints
         using var lease = limits.WebhookRequest(credential.CredentialId);
         if (!lease.IsAcquired) return Security.RateLimits.Refusal(lease);
         http.Items[Latency.WebhookLatency.ClinicItem] = credential.ClinicId;
-        if (await RequestBody.ReadAsync(http.Request, MaxBodyBytes, ct) is not { } body) return RequestBody.TooLarge(MaxBodyBytes);
+        if (await RequestBody.ReadAsync(http.Request, MaxReportBytes, ct) is not { } body) return RequestBody.TooLarge(MaxReportBytes);
         try
         {
-            using var doc = JsonDocument.Parse(body);
+            using var doc = JsonDocument.Parse(body.AsMemory()); // reads the bytes in place: the body is held once
             var (type, callId, message) = VapiMessage.ReadEnvelope(doc.RootElement);
+            if (type != "end-of-call-report" && body.Length > MaxBodyBytes) return RequestBody.TooLarge(MaxBodyBytes);
+            if (ObservedOnly.Contains(type))
+            {
+                counts.Observed(type);
+                return TypedResults.Json(new { });
+            }
+            if (type == "function-call") return await LegacyFunctionCallAsync(tools, credential.ClinicId, callId, message, ct);
             if (type != "tool-calls")
             {
                 await calls.RecordAsync(credential.ClinicId, type, callId, message, ct);
@@ -69,7 +82,7 @@ public static class VapiEndpoints
             var results = await tools.RunAsync(credential.ClinicId, callId, batch.Calls, ct);
             if (results.Any(r => r.Result is not null)) await credentials.RecordAsync(credential, ct); // bad input writes nothing
             // A Vapi message always gets 200: what could not run is said per call, or for the list in "error".
-            return TypedResults.Json(new ToolCallsAnswer(results, batch.Problem), AnswerJson);
+            return TypedResults.Json(new ToolCallsAnswer(results, batch.Problem)); // nulls left out (WebhooksFeature's JSON options)
         }
         catch (JsonException e)
         {
@@ -81,14 +94,24 @@ public static class VapiEndpoints
         }
     }
 
+    /// <summary>
+    /// The legacy function-call message ({"functionCall": {"name", "parameters"}}): run through the same tools, answered
+    /// {"result": …} (the error's words when it could not run). It carries no id, so each one runs as a new call.
+    /// </summary>
+    private static async Task<IResult> LegacyFunctionCallAsync(ToolRunner tools, Guid clinic, string? callId, JsonElement message, CancellationToken ct)
+    {
+        var call = message.TryGetProperty("functionCall", out var f) && f.ValueKind == JsonValueKind.Object ? f : default;
+        var wrapped = call.ValueKind == JsonValueKind.Object
+            ? JsonDocument.Parse($$"""{"toolCallList": [{"id": "function-call-{{Guid.NewGuid():N}}", "function": {{call.GetRawText()}}}]}""").RootElement
+            : JsonDocument.Parse("""{"toolCallList": []}""").RootElement;
+        var batch = VapiMessage.ToolCalls(wrapped);
+        if (batch.Calls.Count == 0) return TypedResults.Json(new { result = "The function call names no function." });
+        var answer = (await tools.RunAsync(clinic, callId, batch.Calls, ct)).Single();
+        return TypedResults.Json(new { result = answer.Result ?? answer.Error });
+    }
+
     /// <summary>Vapi's ServerMessageResponseToolCalls: results, and an error about the list itself when there is one.</summary>
     private sealed record ToolCallsAnswer(IReadOnlyList<ToolCallResult> Results, string? Error);
-
-    private static readonly System.Text.Json.JsonSerializerOptions AnswerJson = new(System.Text.Json.JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // read by a model, never put in HTML: '£' stays '£'
-    };
 
     private static string? Secret(HttpRequest request)
     {

@@ -8,6 +8,7 @@ public static class WebhooksFeature
         s.AddSingleton<WebhookCredentials>();
         s.AddSingleton<ToolLedger>();
         s.AddSingleton<ToolRunner>();
+        s.AddSingleton<VapiMessageCounts>();
         s.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
