@@ -24,7 +24,8 @@ public sealed partial class FakeTwilio : IAsyncDisposable
     public const string AuthToken = "fake-twilio-auth-token";
     public const string FromNumber = "+15005550006";
 
-    public sealed record Message(string Sid, string To, string From, string Body, string? StatusCallback, DateTime CreatedAt, long Timestamp);
+    public sealed record Message(string Sid, string To, string From, string Body, string? StatusCallback, DateTime CreatedAt, long Timestamp,
+        string? MessagingServiceSid = null);
 
     /// <summary>What the fake does with one create request for a number.</summary>
     public abstract record Behaviour
@@ -115,7 +116,8 @@ public sealed partial class FakeTwilio : IAsyncDisposable
         if (!request.HasFormContentType) return Error(400, 21601, "Request is not form-encoded");
         var form = await request.ReadFormAsync();
         var to = form["To"].ToString();
-        var from = form["From"].ToString();
+        var service = form["MessagingServiceSid"].ToString();
+        var from = form["From"].ToString() is { Length: > 0 } given ? given : service.Length > 0 ? FromNumber : ""; // the service's sender
         var body = form["Body"].ToString();
         _posts.AddOrUpdate(to, 1, (_, n) => n + 1);
         if (to.Length == 0) return Error(400, 21604, "A 'To' phone number is required.");
@@ -127,7 +129,7 @@ public sealed partial class FakeTwilio : IAsyncDisposable
         Behaviour? behaviour = _scripts.TryGetValue(to, out var queue) && queue.TryDequeue(out var b) ? b : null;
         if (behaviour is Behaviour.Refuse r) return Error(r.HttpStatus, r.Code, r.Message);
         var message = new Message("SM" + Guid.NewGuid().ToString("N"), to, from, body, form["StatusCallback"].ToString() is { Length: > 0 } cb ? cb : null,
-            DateTime.UtcNow, Stopwatch.GetTimestamp());
+            DateTime.UtcNow, Stopwatch.GetTimestamp(), service.Length > 0 ? service : null);
         lock (_messages) _messages.Add(message);
         _arrived.Release();
         if (behaviour is Behaviour.AcceptSlowly slow) await Task.Delay(slow.Delay);

@@ -1,3 +1,4 @@
+using ClinicPortal.Features.Messages;
 using ClinicPortal.Infrastructure.Database;
 using ClinicPortal.TestSupport;
 using ClinicPortal.Tests.Support;
@@ -127,6 +128,42 @@ public sealed class FollowUpTests(ClinicPortalFactory portal)
         Assert.Equal(3, Twilio.Posts(phone));
         var (_, attempts, _, code, error) = await MessageAsync(clinic, phone);
         Assert.Equal((3, null, null), (attempts, code, error));
+    }
+
+    /// <summary>A full sender queue (21611) and a queue overflow (30001) pass: they are retried like a 429.</summary>
+    [Fact]
+    public async Task Full_queues_at_twilio_are_retried_until_it_accepts()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var phone = Phones.Unique();
+        Twilio.Script(phone, new FakeTwilio.Behaviour.Refuse(400, 21611, "This 'From' number has exceeded the maximum number of queued messages"),
+            new FakeTwilio.Behaviour.Refuse(400, 30001, "Queue overflow"));
+
+        await clinic.EndCallAsync(NewCall(), phone);
+
+        Assert.Single(await Twilio.WaitForAsync(phone));
+        await WaitForStatusAsync(clinic, phone, "sent");
+        Assert.Equal(3, Twilio.Posts(phone));
+    }
+
+    /// <summary>Twilio:MessagingServiceSid in place of FromNumber: sent from the service, and found again by the send-once look-up.</summary>
+    [Fact]
+    public async Task A_messaging_service_sends_in_place_of_a_from_number()
+    {
+        var service = "MG" + Guid.NewGuid().ToString("N");
+        var options = Microsoft.Extensions.Options.Options.Create(new TwilioOptions
+        {
+            BaseUrl = Twilio.BaseUrl, AccountSid = FakeTwilio.AccountSid, AuthToken = FakeTwilio.AuthToken, MessagingServiceSid = service,
+        });
+        Assert.True(options.Value.Configured);
+        using var http = new HttpClient(new TwilioBaseUrlHandler(options) { InnerHandler = new HttpClientHandler() });
+        var twilio = new TwilioClient(http, options);
+        var phone = Phones.Unique();
+
+        var sent = Assert.IsType<TwilioSend.Accepted>(await twilio.SendAsync(phone, "Hello from the service ref-123", null, CancellationToken.None));
+
+        Assert.Equal(service, Assert.Single(Twilio.MessagesTo(phone)).MessagingServiceSid);
+        Assert.Equal(sent.Sid, (await twilio.FindAsync(phone, "ref-123", CancellationToken.None))?.Sid);
     }
 
     [Fact]

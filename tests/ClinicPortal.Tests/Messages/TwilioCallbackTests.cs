@@ -159,6 +159,35 @@ public sealed class TwilioCallbackTests(ClinicPortalFactory portal)
         Assert.Equal(2, (await portal.Twilio.WaitForAsync(phone, count: 2)).Count);
     }
 
+    /// <summary>With Advanced Opt-Out Twilio names the kind of text (OptOutType), custom keywords included; that decides.</summary>
+    [Fact]
+    public async Task Twilios_opt_out_type_decides_custom_keywords_included_and_optin_is_not_a_keyword()
+    {
+        var (clinic, _, _, phone) = await SentFollowUpAsync();
+        var inbound = new Dictionary<string, string> { ["From"] = phone, ["To"] = FakeTwilio.FromNumber, ["MessageSid"] = "SM" + Guid.NewGuid().ToString("N") };
+
+        await PostAsync("/api/twilio/inbound", new(inbound) { ["Body"] = "NO MORE PLEASE", ["OptOutType"] = "STOP" });
+        Assert.Equal(1L, await clinic.CountAsync("sms_opt_outs", $"phone = '{phone}'"));
+        await PostAsync("/api/twilio/inbound", new(inbound) { ["Body"] = "STOP", ["OptOutType"] = "HELP" }); // Twilio says help: no change
+        await PostAsync("/api/twilio/inbound", new(inbound) { ["Body"] = "OPTIN" }); // not one of Twilio's keywords
+        Assert.Equal(1L, await clinic.CountAsync("sms_opt_outs", $"phone = '{phone}'"));
+        await PostAsync("/api/twilio/inbound", new(inbound) { ["Body"] = "Unstop" });
+        Assert.Equal(0L, await clinic.CountAsync("sms_opt_outs", $"phone = '{phone}'"));
+        await PostAsync("/api/twilio/inbound", new(inbound) { ["Body"] = "whatever", ["OptOutType"] = "STOP" });
+        await PostAsync("/api/twilio/inbound", new(inbound) { ["Body"] = "BACK IN", ["OptOutType"] = "START" });
+        Assert.Equal(0L, await clinic.CountAsync("sms_opt_outs", $"phone = '{phone}'"));
+    }
+
+    [Fact]
+    public async Task A_partially_delivered_callback_is_accepted_and_kept_as_twilio_said_it()
+    {
+        var (clinic, message, sid, _) = await SentFollowUpAsync();
+        var response = await PostAsync($"/api/twilio/status?c={clinic.Id}&m={message}",
+            new() { ["MessageSid"] = sid, ["MessageStatus"] = "partially_delivered" });
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(("delivered", "partially_delivered", (int?)null), await StatusAsync(message));
+    }
+
     [Fact]
     public async Task A_forged_stop_opts_nobody_out()
     {

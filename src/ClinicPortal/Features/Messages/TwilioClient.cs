@@ -7,7 +7,7 @@ using HttpClient = System.Net.Http.HttpClient;
 
 namespace ClinicPortal.Features.Messages;
 
-/// <summary>Twilio settings (section "Twilio"). Without AccountSid, AuthToken and FromNumber nothing is sent.</summary>
+/// <summary>Twilio settings (section "Twilio"). Without AccountSid, AuthToken and FromNumber or MessagingServiceSid nothing is sent.</summary>
 public sealed class TwilioOptions
 {
     /// <summary>Where Twilio's API is reached: Twilio itself, or a loopback fake in tests and benchmarks.</summary>
@@ -15,10 +15,13 @@ public sealed class TwilioOptions
     public string? AccountSid { get; set; }
     public string? AuthToken { get; set; }
     public string? FromNumber { get; set; }
+    /// <summary>A Messaging Service to send from instead of FromNumber (its sender pool, Advanced Opt-Out, ...).</summary>
+    public string? MessagingServiceSid { get; set; }
     /// <summary>How long one request to Twilio may take; a timeout counts as "may have been accepted".</summary>
     public double TimeoutSeconds { get; set; } = 10;
 
-    public bool Configured => !string.IsNullOrWhiteSpace(AccountSid) && !string.IsNullOrWhiteSpace(AuthToken) && !string.IsNullOrWhiteSpace(FromNumber);
+    public bool Configured => !string.IsNullOrWhiteSpace(AccountSid) && !string.IsNullOrWhiteSpace(AuthToken)
+                              && (!string.IsNullOrWhiteSpace(FromNumber) || !string.IsNullOrWhiteSpace(MessagingServiceSid));
 }
 
 /// <summary>What Twilio answered to "create a message".</summary>
@@ -28,8 +31,11 @@ public abstract record TwilioSend
     /// <summary>Twilio refused it and said why (its error body: code and message).</summary>
     public sealed record Refused(int HttpStatus, int? Code, string Message) : TwilioSend
     {
-        /// <summary>Rate limits and Twilio's own failures pass; anything else about the request or number will not.</summary>
-        public bool Transient => HttpStatus is 429 or >= 500 || Code == 20429;
+        /// <summary>
+        /// Rate limits, full queues (21611: the sender's queue is full; 30001: queue overflow) and Twilio's own failures pass;
+        /// anything else about the request or number will not.
+        /// </summary>
+        public bool Transient => HttpStatus is 429 or >= 500 || Code is 20429 or 21611 or 30001;
     }
     /// <summary>No answer (timeout, connection failure): Twilio may or may not have created the message.</summary>
     public sealed record NoAnswer(string Reason) : TwilioSend;
@@ -48,7 +54,9 @@ public sealed class TwilioClient(HttpClient http, IOptions<TwilioOptions> option
 
     public async Task<TwilioSend> SendAsync(string to, string body, string? statusCallback, CancellationToken ct)
     {
-        var create = new CreateMessageOptions(new Twilio.Types.PhoneNumber(to)) { From = new Twilio.Types.PhoneNumber(O.FromNumber), Body = body };
+        var create = new CreateMessageOptions(new Twilio.Types.PhoneNumber(to)) { Body = body };
+        if (!string.IsNullOrWhiteSpace(O.MessagingServiceSid)) create.MessagingServiceSid = O.MessagingServiceSid;
+        else create.From = new Twilio.Types.PhoneNumber(O.FromNumber);
         if (statusCallback is not null) create.StatusCallback = new Uri(statusCallback);
         try
         {
@@ -78,10 +86,9 @@ public sealed class TwilioClient(HttpClient http, IOptions<TwilioOptions> option
     /// </summary>
     public async Task<(string Sid, string Status)?> FindAsync(string to, string reference, CancellationToken ct)
     {
-        var read = new ReadMessageOptions
-        {
-            To = new Twilio.Types.PhoneNumber(to), From = new Twilio.Types.PhoneNumber(O.FromNumber), PageSize = 100, Limit = 100,
-        };
+        // From a Messaging Service the sender varies: then every message to the number is looked at.
+        var read = new ReadMessageOptions { To = new Twilio.Types.PhoneNumber(to), PageSize = 100, Limit = 100 };
+        if (string.IsNullOrWhiteSpace(O.MessagingServiceSid)) read.From = new Twilio.Types.PhoneNumber(O.FromNumber);
         try
         {
             var page = await MessageResource.ReadAsync(read, Rest()).WaitAsync(ct);

@@ -14,7 +14,8 @@ namespace ClinicPortal.Features.Messages;
 public static class TwilioEndpoints
 {
     public static readonly string[] StopWords = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"];
-    public static readonly string[] StartWords = ["START", "YES", "UNSTOP", "OPTIN"];
+    /// <summary>Twilio's own opt-in keywords (OPTIN is not one of them).</summary>
+    public static readonly string[] StartWords = ["START", "YES", "UNSTOP"];
 
     /// <summary>Twilio's callbacks are a few hundred bytes; anything over this is refused before it is parsed.</summary>
     public const int MaxBodyBytes = 64 * 1024;
@@ -49,7 +50,7 @@ public static class TwilioEndpoints
     private static (string Status, int Rank)? Map(string? twilioStatus) => twilioStatus switch
     {
         "accepted" or "scheduled" or "queued" or "sending" or "sent" => ("sent", 2),
-        "delivered" or "read" => ("delivered", 3),
+        "delivered" or "read" or "partially_delivered" => ("delivered", 3), // Twilio's own status is kept beside ours
         "undelivered" => ("undelivered", 3),
         "failed" or "canceled" => ("failed", 3),
         _ => null,
@@ -95,8 +96,12 @@ public static class TwilioEndpoints
         if (form is null) return refusal!;
         var from = (string?)form["From"];
         var word = ((string?)form["Body"])?.Trim().ToUpperInvariant();
-        var optOut = StopWords.Contains(word);
-        if ((optOut || StartWords.Contains(word)) && from is not null && System.Text.RegularExpressions.Regex.IsMatch(from, @"^\+[1-9][0-9]{7,14}$"))
+        // With Advanced Opt-Out, Twilio says what the text was (OptOutType: STOP, START or HELP), custom keywords included;
+        // without it, the standard keywords decide.
+        var (optOut, optIn) = (string?)form["OptOutType"] is { Length: > 0 } kind
+            ? (kind.Equals("STOP", StringComparison.OrdinalIgnoreCase), kind.Equals("START", StringComparison.OrdinalIgnoreCase))
+            : (StopWords.Contains(word), StartWords.Contains(word));
+        if ((optOut || optIn) && from is not null && System.Text.RegularExpressions.Regex.IsMatch(from, @"^\+[1-9][0-9]{7,14}$"))
         {
             await db.RunAsync(async conn =>
             {
