@@ -96,4 +96,78 @@ public sealed class ServerMessageTests(ClinicPortalFactory portal)
             """));
         Assert.Contains("unknown tool", JsonDocument.Parse(await unknown.Content.ReadAsStringAsync()).RootElement.GetProperty("result").GetString());
     }
+
+    private static async Task<JsonElement> AnswerAsync(TestClinic clinic, string message)
+    {
+        using var client = clinic.Client();
+        var response = await client.PostAsync("/api/vapi/webhook", Json(message));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+    }
+
+    private static string KnowledgeRequest(string lastUserMessage) => """
+        {"message": {"type": "knowledge-base-request", "call": {"id": "kb-1"}, "messages": [
+          {"role": "assistant", "message": "Hello, Test clinic, how can I help?"},
+          {"role": "user", "message": "I was wondering about botox"},
+          {"role": "assistant", "message": "Of course."},
+          {"role": "user", "message": LAST}]}}
+        """.Replace("LAST", JsonSerializer.Serialize(lastUserMessage));
+
+    [Fact]
+    public async Task A_knowledge_base_request_gets_the_procedure_the_callers_last_message_is_about()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var answer = await AnswerAsync(clinic, KnowledgeRequest("and how much is the lip filler?"));
+
+        var document = Assert.Single(answer.GetProperty("documents").EnumerateArray());
+        Assert.Equal(["content", "similarity", "uuid"], document.EnumerateObject().Select(p => p.Name).Order());
+        Assert.StartsWith("Lip filler:", document.GetProperty("content").GetString());
+        Assert.Contains("£300-£450", document.GetProperty("content").GetString());
+        Assert.InRange(document.GetProperty("similarity").GetDouble(), 0.65, 1.0);
+    }
+
+    [Fact]
+    public async Task A_knowledge_base_request_about_nothing_the_clinic_offers_gets_no_documents_and_never_another_clinics()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var other = await portal.CreateClinicAsync();
+        await using (var su = portal.Superuser())
+            await su.ExecAsync("""
+                select set_config('app.clinic_id', @Id::text, false);
+                insert into procedures (clinic_id, name, duration_minutes, description) values (@Id, 'Zygomatic sculpting', 60, 'Only the other clinic does this.');
+                """, new { other.Id });
+
+        Assert.Equal(0, (await AnswerAsync(clinic, KnowledgeRequest("what is the weather tomorrow"))).GetProperty("documents").GetArrayLength());
+        Assert.Equal(0, (await AnswerAsync(clinic, KnowledgeRequest("zygomatic sculpting please"))).GetProperty("documents").GetArrayLength());
+        Assert.Single((await AnswerAsync(other, KnowledgeRequest("zygomatic sculpting please"))).GetProperty("documents").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_transfer_destination_request_gets_the_clinics_number_is_audited_and_shows_on_the_calls_board()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        const string request = """{"message": {"type": "transfer-destination-request", "call": {"id": "xfer-1"}}}""";
+
+        var destination = (await AnswerAsync(clinic, request)).GetProperty("destination");
+        Assert.Equal("number", destination.GetProperty("type").GetString());
+        Assert.Equal("+442079460999", destination.GetProperty("number").GetString()); // the clinic's phone, by default
+        Assert.Contains("Transferring you", destination.GetProperty("message").GetString());
+        Assert.Equal(1L, await clinic.CountAsync("audit_log", "action = 'call.transfer_requested' and subject_id = 'xfer-1'"));
+        Assert.Equal(1L, await clinic.CountAsync("calls", "call_id = 'xfer-1' and status = 'forwarding'"));
+
+        await using (var su = portal.Superuser())
+            await su.ExecAsync("update clinics set transfer_phone = '+442079460123' where id = @Id", new { clinic.Id });
+        Assert.Equal("+442079460123", (await AnswerAsync(clinic, request)).GetProperty("destination").GetProperty("number").GetString());
+    }
+
+    [Fact]
+    public async Task A_clinic_with_no_number_answers_a_transfer_request_with_an_error_the_agent_can_say()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        await using (var su = portal.Superuser())
+            await su.ExecAsync("update clinics set phone = null where id = @Id", new { clinic.Id });
+        var answer = await AnswerAsync(clinic, """{"message": {"type": "transfer-destination-request", "call": {"id": "xfer-2"}}}""");
+        Assert.Equal(["error"], answer.EnumerateObject().Select(p => p.Name));
+        Assert.Contains("take a message", answer.GetProperty("error").GetString());
+    }
 }

@@ -7,6 +7,7 @@ public static class CallsFeature
     {
         s.AddSingleton<CallMessages>();
         s.AddSingleton<CallStore>();
+        s.AddSingleton<Transfers>();
         return s;
     }
 }

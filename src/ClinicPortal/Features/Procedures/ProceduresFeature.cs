@@ -10,6 +10,7 @@ public static class ProceduresFeature
         s.AddSingleton<ProcedureStore>();
         s.AddSingleton<PublicProcedureStore>();
         s.AddSingleton<ITool, LookupProcedureTool>();
+        s.AddSingleton<KnowledgeBase>();
         return s;
     }
 }

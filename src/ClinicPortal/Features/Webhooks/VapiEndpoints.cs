@@ -23,12 +23,16 @@ public static class VapiEndpoints
         return app;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext http, WebhookCredentials credentials, ToolRunner tools,
-        CallMessages calls, VapiMessageCounts counts, Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
+    /// <summary>What answers the messages that need more than "received": Vapi's request types and the tool runner.</summary>
+    public sealed record Answerers(ToolRunner Tools, CallMessages Calls, VapiMessageCounts Counts, Procedures.KnowledgeBase KnowledgeBase,
+        Transfers Transfers);
+
+    private static async Task<IResult> HandleAsync(HttpContext http, WebhookCredentials credentials, [AsParameters] Answerers answerers,
+        Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
     {
         try
         {
-            return await AnswerAsync(http, credentials, tools, calls, counts, limits, logs, ct);
+            return await AnswerAsync(http, credentials, answerers, limits, logs, ct);
         }
         catch (Npgsql.NpgsqlException e) when (!ct.IsCancellationRequested)
         {
@@ -39,9 +43,10 @@ public static class VapiEndpoints
         }
     }
 
-    private static async Task<IResult> AnswerAsync(HttpContext http, WebhookCredentials credentials, ToolRunner tools,
-        CallMessages calls, VapiMessageCounts counts, Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
+    private static async Task<IResult> AnswerAsync(HttpContext http, WebhookCredentials credentials, Answerers answerers,
+        Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
     {
+        var (tools, calls, counts) = (answerers.Tools, answerers.Calls, answerers.Counts);
         if (http.Request.ContentType is { Length: > 0 } contentType && !http.Request.HasJsonContentType())
             return ProblemResponses.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
                 $"Vapi server messages are JSON (application/json), not '{contentType}'.");
@@ -71,7 +76,16 @@ public static class VapiEndpoints
                 counts.Observed(type);
                 return TypedResults.Json(new { });
             }
-            if (type == "function-call") return await LegacyFunctionCallAsync(tools, credential.ClinicId, callId, message, ct);
+            switch (type)
+            {
+                case "function-call":
+                    return await LegacyFunctionCallAsync(tools, credential.ClinicId, callId, message, ct);
+                case "knowledge-base-request":
+                    return TypedResults.Json(new { documents = await answerers.KnowledgeBase.DocumentsAsync(credential.ClinicId, message, ct) });
+                case "transfer-destination-request":
+                    var (destination, error) = await answerers.Transfers.DestinationAsync(credential.ClinicId, callId, ct);
+                    return destination is null ? TypedResults.Json(new { error }) : TypedResults.Json(new { destination });
+            }
             if (type != "tool-calls")
             {
                 await calls.RecordAsync(credential.ClinicId, type, callId, message, ct);
