@@ -43,6 +43,18 @@ public sealed class ClinicSettingsTests(ClinicPortalFactory portal)
     }
 
     [Fact]
+    public async Task The_transfer_number_is_read_in_the_clinics_country_audited_and_a_non_number_is_refused()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        Assert.Null(await Store.SaveTransferPhoneAsync(clinic.Id, "020 7946 0321", "staff:admin@example.com"));
+        Assert.Contains("not a phone number", await Store.SaveTransferPhoneAsync(clinic.Id, "reception", "staff:admin@example.com"));
+        Assert.Equal("+442079460321", (await Store.LoadAsync(clinic.Id)).Settings.TransferPhone);
+        Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'clinic.transfer_phone_changed'"));
+        Assert.Null(await Store.SaveTransferPhoneAsync(clinic.Id, "", "staff:admin@example.com")); // back to the clinic's phone
+        Assert.Null((await Store.LoadAsync(clinic.Id)).Settings.TransferPhone);
+    }
+
+    [Fact]
     public async Task A_new_secret_works_at_once_and_a_revoked_one_is_refused_at_once()
     {
         var clinic = await portal.CreateClinicAsync();

@@ -8,7 +8,8 @@ using Npgsql;
 
 namespace ClinicPortal.Features.Settings;
 
-public sealed record ClinicSettings(string Name, string TimeZone, int MinNoticeMinutes, string? Phone, string Country, TextSettings Texts);
+public sealed record ClinicSettings(string Name, string TimeZone, int MinNoticeMinutes, string? Phone, string Country, TextSettings Texts,
+    string? TransferPhone = null);
 
 /// <summary>What texts and links may do: give unconfirmed voice bookings' slots back, text numbers abroad, how many a number gets a day.</summary>
 public sealed record TextSettings(bool ExpireUnconfirmed, bool SmsAnyCountry, int SmsDailyCap);
@@ -23,7 +24,7 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
         {
             var settings = await data.Clinics.Where(c => c.Id == clinic)
                 .Select(c => new ClinicSettings(c.Name, c.TimeZone, c.MinNoticeMinutes, c.Phone, c.Country,
-                    new TextSettings(c.ExpireUnconfirmed, c.SmsAnyCountry, c.SmsDailyCap))).SingleAsync(ct);
+                    new TextSettings(c.ExpireUnconfirmed, c.SmsAnyCountry, c.SmsDailyCap), c.TransferPhone)).SingleAsync(ct);
             var credentials = await data.WebhookCredentials.OrderBy(c => c.RevokedAt != null).ThenBy(c => c.RevokedAt).ThenByDescending(c => c.CreatedAt)
                 .Select(c => new CredentialRow(c.Id, c.Label, c.CreatedAt, c.LastUsedAt, c.RevokedAt)).ToListAsync(ct);
             return (settings, (IReadOnlyList<CredentialRow>)credentials);
@@ -54,6 +55,25 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
                 _ => "minimum notice must be between 0 and 10080 minutes (a week)",
             };
         }
+        return null;
+    }
+
+    /// <summary>
+    /// Where the voice agent transfers a caller who asks for a person (empty: the clinic's phone). The number is read in the
+    /// clinic's country; returns a reason when it is not a number.
+    /// </summary>
+    public async Task<string?> SaveTransferPhoneAsync(Guid clinic, string? typed, string actor, CancellationToken ct = default)
+    {
+        var (settings, _) = await LoadAsync(clinic, ct);
+        var number = string.IsNullOrWhiteSpace(typed) ? null : Shared.Phone.Normalize(typed, settings.Country);
+        if (!string.IsNullOrWhiteSpace(typed) && number is null) return $"'{typed}' is not a phone number in {settings.Country}";
+        await db.WriteDataAsync(clinic, async data =>
+        {
+            await data.Clinics.Where(c => c.Id == clinic).ExecuteUpdateAsync(u => u.SetProperty(c => c.TransferPhone, number), ct);
+            await data.AuditAsync(actor, "clinic.transfer_phone_changed", "clinic", clinic.ToString(),
+                new { from = settings.TransferPhone is null ? null : "…" + settings.TransferPhone[^4..], to = number is null ? null : "…" + number[^4..] }, ct);
+            return true;
+        }, ct);
         return null;
     }
 

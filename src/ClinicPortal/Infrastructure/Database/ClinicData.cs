@@ -21,6 +21,7 @@ public sealed class Clinic
     public bool ExpireUnconfirmed { get; init; }
     public bool SmsAnyCountry { get; init; }
     public int SmsDailyCap { get; init; }
+    public string? TransferPhone { get; init; }
 }
 
 /// <summary>A Vapi credential; the secret is stored only as its hash, which this model does not read.</summary>
