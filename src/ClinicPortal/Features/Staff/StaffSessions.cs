@@ -18,7 +18,18 @@ public sealed class StaffRevalidation(ILoggerFactory logs, StaffAccounts account
     {
         var user = state.User;
         if (user.Identity?.IsAuthenticated != true) return true;
-        if (user.Ended(await accounts.AccessAsync(user.UserId(), ct), DateTimeOffset.UtcNow) is not { } why) return true;
+        StaffAccess? access;
+        try
+        {
+            access = await accounts.AccessAsync(user.UserId(), ct);
+        }
+        catch (Exception e) when (e is OperationCanceledException or Npgsql.NpgsqlException)
+        {
+            // The page closed meanwhile, or the database is down: nothing is decided now; the next round checks again
+            // (every request checks too, so a session cannot outlive its access by more than that).
+            return true;
+        }
+        if (user.Ended(access, DateTimeOffset.UtcNow) is not { } why) return true;
         connections.Close(user.UserId(), why);
         return false;
     }
