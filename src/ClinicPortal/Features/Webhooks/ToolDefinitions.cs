@@ -1,17 +1,23 @@
 namespace ClinicPortal.Features.Webhooks;
 
-/// <summary>The function-tool definitions to paste into a Vapi assistant (GET /api/vapi/tools).</summary>
+/// <summary>A Vapi function tool: its function (name, description, JSON-schema parameters) and, in an assistant, the server it calls.</summary>
+public sealed record FunctionTool(string Type, FunctionTool.Definition Function, FunctionTool.ToolServer? Server = null)
+{
+    public sealed record Definition(string Name, string Description, object Parameters);
+
+    /// <summary>Vapi's Server object: where the tool's calls go, and the Vapi credential (created in Vapi) that authenticates them.</summary>
+    public sealed record ToolServer(string Url, string? CredentialId = null);
+}
+
+/// <summary>The function-tool definitions to paste into a Vapi assistant (GET /api/vapi/tools), and to build one (AssistantRequests).</summary>
 public static class ToolDefinitions
 {
-    private static object Tool(string name, string description, object properties, string[] required) => new
-    {
-        type = "function",
-        function = new { name, description, parameters = new { type = "object", properties, required } },
-    };
+    private static FunctionTool Tool(string name, string description, object properties, string[] required) =>
+        new("function", new FunctionTool.Definition(name, description, new { type = "object", properties, required }));
 
     private static object Text(string description) => new { type = "string", description };
 
-    public static readonly object[] All =
+    public static readonly FunctionTool[] All =
     [
         Tool("check_availability", "Find up to five free appointment times on a date, in the clinic's local time.", new
         {

@@ -20,12 +20,15 @@ public static class VapiEndpoints
         var group = app.MapGroup("/api/vapi").AllowAnonymous(); // the webhook checks the clinic's credential itself
         group.MapPost("/webhook", HandleAsync);
         group.MapGet("/tools", () => TypedResults.Json(ToolDefinitions.All));
+        // What assistant-request answers for the signed-in admin's clinic, to read or paste into Vapi.
+        app.MapGet("/api/vapi/assistant", async (HttpContext http, AssistantRequests assistants, CancellationToken ct) =>
+            TypedResults.Json(await assistants.AnswerAsync(Staff.StaffClaims.Clinic(http.User), ct))).RequireAuthorization(Staff.StaffClaims.AdminPolicy);
         return app;
     }
 
     /// <summary>What answers the messages that need more than "received": Vapi's request types and the tool runner.</summary>
     public sealed record Answerers(ToolRunner Tools, CallMessages Calls, VapiMessageCounts Counts, Procedures.KnowledgeBase KnowledgeBase,
-        Transfers Transfers);
+        Transfers Transfers, AssistantRequests Assistants);
 
     private static async Task<IResult> HandleAsync(HttpContext http, WebhookCredentials credentials, [AsParameters] Answerers answerers,
         Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
@@ -80,6 +83,8 @@ public static class VapiEndpoints
             {
                 case "function-call":
                     return await LegacyFunctionCallAsync(tools, credential.ClinicId, callId, message, ct);
+                case "assistant-request":
+                    return TypedResults.Json(await answerers.Assistants.AnswerAsync(credential.ClinicId, ct));
                 case "knowledge-base-request":
                     return TypedResults.Json(new { documents = await answerers.KnowledgeBase.DocumentsAsync(credential.ClinicId, message, ct) });
                 case "transfer-destination-request":

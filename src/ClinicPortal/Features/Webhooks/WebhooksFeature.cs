@@ -9,6 +9,7 @@ public static class WebhooksFeature
         s.AddSingleton<ToolLedger>();
         s.AddSingleton<ToolRunner>();
         s.AddSingleton<VapiMessageCounts>();
+        s.AddSingleton<AssistantRequests>();
         s.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
