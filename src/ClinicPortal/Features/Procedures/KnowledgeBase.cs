@@ -16,7 +16,8 @@ public sealed class KnowledgeBase(ClinicDb db)
     {
         if (LastUserMessage(message) is not { Length: > 0 } query) return [];
         if (query.Length > 500) query = query[^500..];
-        var match = await db.RunAsync(conn => ProcedureCatalog.FindAsync(conn, null, clinic, query), ct);
+        await using var conn = await db.OpenAsync(ct); // a read: nothing to commit, no listener to wake
+        var match = await ProcedureCatalog.FindAsync(conn, null, clinic, query);
         if (match is null) return [];
         var content = $"{match.Name}: {match.Description} Duration: {match.DurationMinutes} minutes. Price: {match.PriceRange}. " +
                       $"Recovery: {match.Recovery}. Preparation: {match.PreparationNotes}";

@@ -27,8 +27,9 @@ public sealed class AssistantRequests(ClinicDb db, SmsTexts texts, IConfiguratio
         """;
 
     /// <summary>The answer's body: {"assistantId"}, {"assistant"} or {"error"}.</summary>
-    public async Task<object> AnswerAsync(Guid clinic, CancellationToken ct) => await db.RunAsync(async conn =>
+    public async Task<object> AnswerAsync(Guid clinic, CancellationToken ct)
     {
+        await using var conn = await db.OpenAsync(ct); // a read: nothing to commit, no listener to wake
         await using var cmd = conn.ForClinic(clinic, Sql);
         await using var reader = await cmd.ReaderAsync(ct);
         var c = (await reader.RowsAsync(r => (Name: r.GetString(0), Zone: r.GetString(1), Enabled: r.GetBoolean(2), AssistantId: r.Value<string>(3),
@@ -36,7 +37,7 @@ public sealed class AssistantRequests(ClinicDb db, SmsTexts texts, IConfiguratio
         var providers = await reader.RowsAsync(r => (Name: r.GetString(0), Specialty: r.GetString(1)), ct);
         var procedures = await reader.RowsAsync(r => (Name: r.GetString(0), Minutes: r.GetInt32(1)), ct);
         var hours = await reader.RowsAsync(r => (Provider: r.GetString(0), Day: (int)r.GetInt16(1), From: r.GetFieldValue<TimeOnly>(2), To: r.GetFieldValue<TimeOnly>(3)), ct);
-        if (!c.Enabled) return (object)new { error = $"Sorry, {c.Name}'s phone assistant is not taking calls right now. Please call back later." };
+        if (!c.Enabled) return new { error = $"Sorry, {c.Name}'s phone assistant is not taking calls right now. Please call back later." };
         if (c.AssistantId is { } saved) return new { assistantId = saved };
 
         var today = clock.GetCurrentInstant().InZone(ClinicTime.Zone(c.Zone)).Date;
@@ -70,5 +71,5 @@ public sealed class AssistantRequests(ClinicDb db, SmsTexts texts, IConfiguratio
                 server = new { url = server.Url, credentialId = server.CredentialId },
             },
         };
-    }, ct);
+    }
 }
