@@ -55,6 +55,26 @@ public sealed class ClinicSettingsTests(ClinicPortalFactory portal)
     }
 
     [Fact]
+    public async Task Assistant_settings_save_audited_and_reach_the_assistant_vapi_is_given()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        Assert.Equal(new AssistantSettings(true, null, null, null, null), (await Store.LoadAsync(clinic.Id)).Settings.Assistant);
+
+        Assert.Null(await Store.SaveAssistantAsync(clinic.Id, new AssistantSettings(true, " ", "cred_42", "gpt-4o-mini", "Paige"), "staff:admin@example.com"));
+        Assert.Contains("100 characters", await Store.SaveAssistantAsync(clinic.Id, new AssistantSettings(true, new string('a', 101), null, null, null), "staff:admin@example.com"));
+
+        Assert.Equal(new AssistantSettings(true, null, "cred_42", "gpt-4o-mini", "Paige"), (await Store.LoadAsync(clinic.Id)).Settings.Assistant);
+        Assert.Equal(1, await clinic.CountAsync("audit_log", "action = 'clinic.assistant_changed'"));
+        var answer = (System.Text.Json.JsonElement)System.Text.Json.JsonSerializer.SerializeToElement(
+            await portal.Services.GetRequiredService<ClinicPortal.Features.Webhooks.AssistantRequests>().AnswerAsync(clinic.Id, CancellationToken.None),
+            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)); // as the webhook answers it
+        var assistant = answer.GetProperty("assistant");
+        Assert.Equal("gpt-4o-mini", assistant.GetProperty("model").GetProperty("model").GetString());
+        Assert.Equal("Paige", assistant.GetProperty("voice").GetProperty("voiceId").GetString());
+        Assert.Equal("cred_42", assistant.GetProperty("model").GetProperty("tools")[0].GetProperty("server").GetProperty("credentialId").GetString());
+    }
+
+    [Fact]
     public async Task A_new_secret_works_at_once_and_a_revoked_one_is_refused_at_once()
     {
         var clinic = await portal.CreateClinicAsync();

@@ -9,7 +9,10 @@ using Npgsql;
 namespace ClinicPortal.Features.Settings;
 
 public sealed record ClinicSettings(string Name, string TimeZone, int MinNoticeMinutes, string? Phone, string Country, TextSettings Texts,
-    string? TransferPhone = null);
+    string? TransferPhone = null, AssistantSettings? Assistant = null);
+
+/// <summary>What assistant-request answers with (docs/vapi.md): on or off, a saved Vapi assistant, or the built one's credential, model and voice.</summary>
+public sealed record AssistantSettings(bool VoiceEnabled, string? VapiAssistantId, string? VapiCredentialId, string? Model, string? Voice);
 
 /// <summary>What texts and links may do: give unconfirmed voice bookings' slots back, text numbers abroad, how many a number gets a day.</summary>
 public sealed record TextSettings(bool ExpireUnconfirmed, bool SmsAnyCountry, int SmsDailyCap);
@@ -24,7 +27,8 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
         {
             var settings = await data.Clinics.Where(c => c.Id == clinic)
                 .Select(c => new ClinicSettings(c.Name, c.TimeZone, c.MinNoticeMinutes, c.Phone, c.Country,
-                    new TextSettings(c.ExpireUnconfirmed, c.SmsAnyCountry, c.SmsDailyCap), c.TransferPhone)).SingleAsync(ct);
+                    new TextSettings(c.ExpireUnconfirmed, c.SmsAnyCountry, c.SmsDailyCap), c.TransferPhone,
+                    new AssistantSettings(c.VoiceEnabled, c.VapiAssistantId, c.VapiCredentialId, c.AssistantModel, c.AssistantVoice))).SingleAsync(ct);
             var credentials = await data.WebhookCredentials.OrderBy(c => c.RevokedAt != null).ThenBy(c => c.RevokedAt).ThenByDescending(c => c.CreatedAt)
                 .Select(c => new CredentialRow(c.Id, c.Label, c.CreatedAt, c.LastUsedAt, c.RevokedAt)).ToListAsync(ct);
             return (settings, (IReadOnlyList<CredentialRow>)credentials);
@@ -74,6 +78,33 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
                 new { from = settings.TransferPhone is null ? null : "…" + settings.TransferPhone[^4..], to = number is null ? null : "…" + number[^4..] }, ct);
             return true;
         }, ct);
+        return null;
+    }
+
+    /// <summary>Saves the assistant settings (empty text: none, the configured default); audited. A value over 100 characters is refused.</summary>
+    public async Task<string?> SaveAssistantAsync(Guid clinic, AssistantSettings a, string actor, CancellationToken ct = default)
+    {
+        static string? Clean(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+        a = a with { VapiAssistantId = Clean(a.VapiAssistantId), VapiCredentialId = Clean(a.VapiCredentialId), Model = Clean(a.Model), Voice = Clean(a.Voice) };
+        try
+        {
+            await db.WriteDataAsync(clinic, async data =>
+            {
+                await data.Clinics.Where(c => c.Id == clinic).ExecuteUpdateAsync(u => u
+                    .SetProperty(c => c.VoiceEnabled, a.VoiceEnabled).SetProperty(c => c.VapiAssistantId, a.VapiAssistantId)
+                    .SetProperty(c => c.VapiCredentialId, a.VapiCredentialId).SetProperty(c => c.AssistantModel, a.Model)
+                    .SetProperty(c => c.AssistantVoice, a.Voice), ct);
+                await data.AuditAsync(actor, "clinic.assistant_changed", "clinic", clinic.ToString(), new
+                {
+                    voice_enabled = a.VoiceEnabled, assistant_id = a.VapiAssistantId, credential_id = a.VapiCredentialId, model = a.Model, voice = a.Voice,
+                }, ct);
+                return true;
+            }, ct);
+        }
+        catch (Exception e) when (ClinicData.Refusal(e) is { SqlState: PostgresErrorCodes.CheckViolation })
+        {
+            return "each value may be at most 100 characters";
+        }
         return null;
     }
 

@@ -22,6 +22,11 @@ public sealed class Clinic
     public bool SmsAnyCountry { get; init; }
     public int SmsDailyCap { get; init; }
     public string? TransferPhone { get; init; }
+    public bool VoiceEnabled { get; init; }
+    public string? VapiAssistantId { get; init; }
+    public string? VapiCredentialId { get; init; }
+    public string? AssistantModel { get; init; }
+    public string? AssistantVoice { get; init; }
 }
 
 /// <summary>A Vapi credential; the secret is stored only as its hash, which this model does not read.</summary>
