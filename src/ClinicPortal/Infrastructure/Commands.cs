@@ -74,6 +74,16 @@ public static class Commands
             Console.Error.WriteLine($"--phone {config["phone"]} is not a valid number in {country}.");
             return 2;
         }
+        await using (var conn = new Npgsql.NpgsqlConnection(ownerConnection))
+        {
+            await conn.OpenAsync();
+            if (await conn.Command("select exists (select 1 from clinics where slug = @slug)").With("slug", slug).ScalarAsync<bool>())
+            {
+                // Setup would keep the clinic and quietly add another live secret: say so instead.
+                Console.Error.WriteLine($"A clinic '{slug}' exists already; nothing was changed. New webhook secrets are made in its settings.");
+                return 2;
+            }
+        }
         var secret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         try
         {
@@ -85,7 +95,7 @@ public static class Commands
             Console.Error.WriteLine($"The clinic was not created: {e.MessageText}");
             return 2;
         }
-        Console.WriteLine($"Clinic {slug} exists. Its Vapi webhook secret (shown once; send it as Authorization: Bearer): {secret}");
+        Console.WriteLine($"Clinic {slug} is created. Its Vapi webhook secret (shown once; send it as Authorization: Bearer): {secret}");
         Console.WriteLine($"Next: ./clinic user add --clinic {slug} --email you@example.com --role admin");
         return 0;
     }

@@ -60,11 +60,7 @@ public sealed class RateLimits : IDisposable
     public RateLimitLease UnauthenticatedWebhook(HttpContext http) => _unauthenticated.AttemptAcquire(Ip(http));
 
     /// <summary>The 429 answer for a refused lease: Retry-After in whole seconds, and a problem body.</summary>
-    public static IResult Refusal(RateLimitLease lease)
-    {
-        var seconds = RetryAfterSeconds(lease);
-        return new RefusalResult(seconds);
-    }
+    public static IResult Refusal(RateLimitLease lease) => new RefusalResult(RetryAfterSeconds(lease));
 
     private sealed class RefusalResult(int seconds) : IResult
     {
