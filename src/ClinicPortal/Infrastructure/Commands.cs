@@ -44,8 +44,13 @@ public static class Commands
             }
             if (args[0] == "seed-demo")
             {
-                await DemoSeed.SeedAsync(connections.Owner, DemoSeed.Options.From(config));
-                Console.WriteLine("Demo clinics riverside and harbour are seeded.");
+                // As demo mode would: on the embedded database the notes key (which seals harbour's HMAC secret) lives beside the data.
+                var demoConfig = new ConfigurationBuilder().AddConfiguration(config)
+                    .AddInMemoryCollection(new Dictionary<string, string?> { ["Demo:Enabled"] = "true" }).Build();
+                var sealer = Features.Privacy.NoteKeys.Protector(demoConfig);
+                await DemoSeed.SeedAsync(connections.Owner, DemoSeed.Options.From(config), sealer);
+                Console.WriteLine("Demo clinics riverside and harbour are seeded." + (sealer.CanProtect ? ""
+                    : " Harbour's HMAC credential is not: no notes key is configured to seal it (Notes:Keys or Notes:KeyFile)."));
             }
             return 0;
         }

@@ -72,6 +72,29 @@ public sealed class DashboardComponentTests(ClinicPortalFactory portal)
     }
 
     [Fact]
+    public async Task The_calls_board_shows_a_transferred_call_and_how_often_the_assistant_kept_a_caller_waiting_as_vapi_reports_it()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        await using var ctx = ComponentContext.For(portal, clinic, bus: portal.Services.GetRequiredService<ClinicEventBus>());
+        var cut = ctx.Render<Dashboard>();
+
+        await clinic.SendMessageAsync(new { type = "status-update", status = "in-progress", call = new { id = "board-1", customer = new { number = "+447700900111" } } });
+        await clinic.SendMessageAsync(new { type = "hang", call = new { id = "board-1" } });
+        await clinic.SendMessageAsync(new { type = "hang", call = new { id = "board-1" } });
+        await clinic.SendMessageAsync(new { type = "transfer-update", call = new { id = "board-2" }, destination = new { type = "number", number = "+442079460999" } });
+
+        cut.WaitForAssertion(() =>
+        {
+            var calls = cut.Find("[data-testid=calls]").TextContent;
+            Assert.Contains("Kept waiting 2 times", calls);
+            Assert.Contains("Transferred", calls);
+            Assert.Contains("…111", calls);
+        }, TimeSpan.FromSeconds(10));
+        Assert.Equal(1L, await clinic.CountAsync("calls", "call_id = 'board-1' and hangs = 2 and status = 'in-progress' and last_hang_at is not null"));
+        Assert.Equal(2L, await clinic.CountAsync("call_messages", "call_id = 'board-1' and message_type = 'hang'"));
+    }
+
+    [Fact]
     public async Task Todays_row_is_highlighted_when_an_event_about_it_arrives()
     {
         var clinic = await portal.CreateClinicAsync();

@@ -15,8 +15,9 @@ public sealed class DemoModeTests
     public async Task Demo_mode_seeds_the_demo_clinics_once_and_they_answer_with_the_demo_facts()
     {
         var db = await TestDatabase.OwnDatabaseAsync("demo");
-        await using (var first = db.Portal(Demo)) first.CreateClient().Dispose();
-        await using var portal = db.Portal(Demo); // a second start seeds nothing twice
+        var notesKey = ("Notes:Keys:demo", TestDatabase.NotesKey); // what demo mode keeps beside the embedded database
+        await using (var first = db.Portal(Demo, notesKey)) first.CreateClient().Dispose();
+        await using var portal = db.Portal(Demo, notesKey); // a second start seeds nothing twice
         using var riverside = portal.CreateClient();
         riverside.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "riverside-demo-secret");
 
@@ -34,6 +35,19 @@ public sealed class DemoModeTests
         harbour.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "harbour-demo-secret");
         var slots = await ToolAsync(harbour, "check_availability", new { date = Dates.Upcoming(DayOfWeek.Saturday), provider = "dr-silva" });
         Assert.StartsWith(Dates.Upcoming(DayOfWeek.Saturday) + "T09:00:00", slots.GetProperty("slots")[0].GetProperty("starts_at").GetString());
+
+        // Harbour's HMAC credential: harbour-hmac-secret, sha256, hex, x-signature and x-timestamp over "{timestamp}.{body}".
+        using var signed = portal.CreateClient();
+        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { message = new { type = "status-update", status = "in-progress", call = new { id = "hmac-demo" } } });
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString();
+        var signature = Convert.ToHexString(System.Security.Cryptography.HMACSHA256.HashData("harbour-hmac-secret"u8,
+            [.. System.Text.Encoding.UTF8.GetBytes(timestamp + "."), .. body])).ToLowerInvariant();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/vapi/webhook") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add("x-timestamp", timestamp);
+        request.Headers.Add("x-signature", signature);
+        Assert.Equal(HttpStatusCode.OK, (await signed.SendAsync(request)).StatusCode);
+        Assert.Equal(1L, await su.ScalarAsync<long>("select count(*) from calls where call_id = 'hmac-demo'"));
     }
 
     [Fact]

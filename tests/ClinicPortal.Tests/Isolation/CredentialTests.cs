@@ -14,7 +14,7 @@ public sealed class CredentialTests(ClinicPortalFactory portal)
         var rotated = "rotated-" + Guid.NewGuid().ToString("N");
         await using var conn = portal.Superuser();
         await conn.ExecAsync("insert into webhook_credentials (clinic_id, label, secret_hash) values (@Id, 'rotation', @hash)",
-            new { clinic.Id, hash = ClinicSetup.HashSecret(rotated) });
+            new { clinic.Id, hash = ClinicPortal.Features.Webhooks.NewCredential.Hash(rotated) });
         var next = clinic with { Secret = rotated };
 
         Assert.Equal("ok", (await next.CallToolAsync("lookup_procedure", new { query = "botox" })).GetProperty("status").GetString());

@@ -78,8 +78,8 @@ public sealed class ClinicSettingsTests(ClinicPortalFactory portal)
     public async Task A_new_secret_works_at_once_and_a_revoked_one_is_refused_at_once()
     {
         var clinic = await portal.CreateClinicAsync();
-        var secret = await Store.CreateCredentialAsync(clinic.Id, "rotation test", "staff:admin@example.com");
-        var rotated = clinic with { Secret = secret };
+        var (secret, _) = await Store.CreateCredentialAsync(clinic.Id, new("rotation test"), "staff:admin@example.com");
+        var rotated = clinic with { Secret = secret! };
 
         Assert.Equal("ok", (await rotated.CallToolAsync("lookup_procedure", new { query = "botox" })).GetProperty("status").GetString());
         var (_, credentials) = await Store.LoadAsync(clinic.Id);

@@ -6,7 +6,7 @@ namespace ClinicPortal.Features.Calls;
 
 /// <summary>
 /// Records Vapi's non-tool messages. Every one leaves a line in call_messages (type, status, no payload);
-/// status-update and end-of-call-report also move the call's row forward. Free text (transcript,
+/// status-update, transfer-update and end-of-call-report also move the call's row forward; hang counts a stall on it. Free text (transcript,
 /// summary, structured data) is redacted before it is stored, and is never logged. An end-of-call report
 /// without a booking queues the follow-up text in the same transaction (<see cref="Messages.FollowUps"/>).
 /// </summary>
@@ -47,6 +47,17 @@ public sealed class CallMessages(ClinicDb db, Messages.FollowUps followUps)
                 values (@clinic, @callId, @type, @status, @endedReason, @phone);
                 """, tx).With("clinic", clinic).With("callId", callId).With("type", Clip(type)).With("status", status)
                 .With("endedReason", Clip(Text(message, "endedReason"))).With("phone", phone).RunAsync(ct);
+            if (callId is not null && type == "hang")
+            {
+                // The assistant is keeping the caller waiting: counted on the call, which is then on the line.
+                await conn.Command("""
+                    insert into calls (clinic_id, call_id, status, caller_phone, hangs, last_hang_at) values (@clinic, @callId, 'in-progress', @phone, 1, now())
+                    on conflict (clinic_id, call_id) do update set hangs = calls.hangs + 1, last_hang_at = now(), updated_at = now(),
+                        caller_phone = coalesce(calls.caller_phone, excluded.caller_phone);
+                    select emit_event('call', @payload::jsonb);
+                    """, tx).With("clinic", clinic).With("callId", callId).With("phone", phone)
+                    .With("payload", Events.EventPayloads.Serialize(new Events.CallEventPayload(callId, "hang"))).RunAsync(ct);
+            }
             if (callId is not null && status is not null)
             {
                 var analysis = message.TryGetProperty("analysis", out var a) && a.ValueKind == JsonValueKind.Object ? a : default;

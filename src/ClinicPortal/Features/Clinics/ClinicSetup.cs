@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
+using ClinicPortal.Features.Privacy;
+using ClinicPortal.Features.Webhooks;
 using ClinicPortal.Infrastructure.Database;
 using Npgsql;
 
@@ -25,8 +25,6 @@ public sealed record ClinicSpec(
 /// </summary>
 public static class ClinicSetup
 {
-    public static byte[] HashSecret(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
-
     public static async Task<Guid> EnsureClinicAsync(string ownerConnectionString, ClinicSpec spec, CancellationToken ct = default)
     {
         await using var conn = new NpgsqlConnection(ownerConnectionString);
@@ -79,8 +77,17 @@ public static class ClinicSetup
     }
 
     private static Task AddWebhookSecretAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid clinicId, string secret, string label) =>
-        conn.Command("""
-            insert into webhook_credentials (clinic_id, label, secret_hash) values (@clinicId, @label, @hash)
-            on conflict (secret_hash) do nothing
-            """, tx).With("clinicId", clinicId).With("label", label).With("hash", HashSecret(secret)).RunAsync();
+        new NewCredential(label).InsertAsync(conn, tx, clinicId, Guid.CreateVersion7(), secret, sealer: null, CancellationToken.None);
+
+    /// <summary>Adds a credential of any kind to an existing clinic, unless its secret is one already (seeding again changes nothing).</summary>
+    public static async Task AddCredentialAsync(string ownerConnectionString, string slug, NewCredential credential, string secret,
+        NoteProtector? sealer, CancellationToken ct = default)
+    {
+        await using var conn = new NpgsqlConnection(ownerConnectionString);
+        await conn.OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var clinicId = await conn.ForClinicOf(slug, tx, ct);
+        await credential.InsertAsync(conn, tx, clinicId, Guid.CreateVersion7(), secret, sealer, ct);
+        await tx.CommitAsync(ct);
+    }
 }

@@ -16,7 +16,8 @@ public sealed record Counters(long CallsToday, long BookingsToday, long Collisio
 }
 
 /// <summary>A call for the calls board: the caller masked to the last digits, the outcome once it ended.</summary>
-public sealed record CallSummary(string CallId, string Status, string? CallerPhone, DateTime UpdatedAt, DateTime? EndedAt, string? EndedReason, bool Booked)
+public sealed record CallSummary(string CallId, string Status, string? CallerPhone, DateTime UpdatedAt, DateTime? EndedAt, string? EndedReason, bool Booked,
+    int Hangs = 0, DateTime? LastHangAt = null)
 {
     public string Caller => CallerPhone is { Length: > 4 } p ? "…" + p[^3..] : "unknown number";
 }
@@ -46,7 +47,8 @@ public sealed class DashboardStore(ClinicDb db, IClock clock)
         select id, occurred_at, actor, action, subject_type, subject_id
           from audit_log order by id desc limit 10;
         select c.call_id, c.status, c.caller_phone, c.updated_at, c.ended_at, c.ended_reason,
-               exists (select 1 from tool_calls t where t.call_id = c.call_id and t.outcome in ('booked', 'rescheduled'))
+               exists (select 1 from tool_calls t where t.call_id = c.call_id and t.outcome in ('booked', 'rescheduled')),
+               c.hangs, c.last_hang_at
           from calls c
          where (c.status <> 'ended' and c.updated_at > now() - interval '2 hours') or c.ended_at >= @dayStart
          order by c.status = 'ended', coalesce(c.ended_at, c.updated_at) desc limit 30;
@@ -65,7 +67,7 @@ public sealed class DashboardStore(ClinicDb db, IClock clock)
         var audit = await reader.RowsAsync(r => new AuditEntry(r.GetInt64(0), r.GetDateTime(1), r.GetString(2), r.GetString(3), r.GetString(4),
             r.GetString(5)), ct);
         var calls = await reader.RowsAsync(r => new CallSummary(r.GetString(0), r.GetString(1), r.Value<string>(2), r.GetDateTime(3),
-            r.Value<DateTime?>(4), r.Value<string>(5), r.GetBoolean(6)), ct);
+            r.Value<DateTime?>(4), r.Value<string>(5), r.GetBoolean(6), r.GetInt32(7), r.Value<DateTime?>(8)), ct);
         return new DashboardSnapshot(today, recent, counters, audit, calls);
     }
 

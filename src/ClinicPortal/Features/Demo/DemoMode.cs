@@ -1,3 +1,4 @@
+using ClinicPortal.Features.Webhooks;
 using ClinicPortal.Features.Clinics;
 using ClinicPortal.Infrastructure.Database;
 using Npgsql;
@@ -32,7 +33,7 @@ public static class DemoMode
         var secrets = new List<string>();
         foreach (var secret in options.Secrets)
             if (await conn.Command("select exists (select 1 from webhook_credentials where secret_hash = @hash and revoked_at is null)")
-                    .With("hash", ClinicSetup.HashSecret(secret)).ScalarAsync<bool>(ct))
+                    .With("hash", NewCredential.Hash(secret)).ScalarAsync<bool>(ct))
                 secrets.Add(secret + " (demo webhook secret)");
         return [.. accounts, .. secrets];
     }
@@ -48,7 +49,7 @@ public static class DemoMode
             delete from staff_users where email = any(@emails);
             """, tx).With("emails", Accounts.ToArray()).RunAsync(ct);
         var credentials = await conn.Command("select clinic_id, id from webhook_credentials where secret_hash = any(@hashes) and revoked_at is null", tx)
-            .With("hashes", options.Secrets.Select(ClinicSetup.HashSecret).ToArray()).ListAsync(r => (Clinic: r.GetGuid(0), Id: r.GetGuid(1)), ct);
+            .With("hashes", options.Secrets.Select(NewCredential.Hash).ToArray()).ListAsync(r => (Clinic: r.GetGuid(0), Id: r.GetGuid(1)), ct);
         foreach (var c in credentials) // each under its clinic: row-level security holds for the owner too
             await conn.Command("""
                 select set_config('app.clinic_id', @clinic::text, true);

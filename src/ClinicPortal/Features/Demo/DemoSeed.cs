@@ -7,17 +7,23 @@ namespace ClinicPortal.Features.Demo;
 public static class DemoSeed
 {
     /// <summary>The demo's well-known secrets (printed by `./clinic run`); Demo:* settings may replace them.</summary>
-    public sealed record Options(string RiversideSecret, string HarbourSecret, string StaffPassword = "demo-Password-1")
+    public sealed record Options(string RiversideSecret, string HarbourSecret, string StaffPassword = "demo-Password-1",
+        string HarbourHmacSecret = "harbour-hmac-secret")
     {
-        public IReadOnlyList<string> Secrets => [RiversideSecret, HarbourSecret];
+        public IReadOnlyList<string> Secrets => [RiversideSecret, HarbourSecret, HarbourHmacSecret];
 
         public static Options From(IConfiguration config) => new(
             config["Demo:RiversideWebhookSecret"] ?? "riverside-demo-secret",
             config["Demo:HarbourWebhookSecret"] ?? "harbour-demo-secret",
-            config["Demo:StaffPassword"] ?? "demo-Password-1");
+            config["Demo:StaffPassword"] ?? "demo-Password-1",
+            config["Demo:HarbourHmacSecret"] ?? "harbour-hmac-secret");
     }
 
-    public static async Task SeedAsync(string ownerConnectionString, Options options, CancellationToken ct = default)
+    /// <summary>
+    /// Seeds the demo; harbour also gets an HMAC credential (sha256, hex, x-signature, x-timestamp, "{timestamp}.{body}") when
+    /// the notes key that seals it is there (sealer can protect), which demo mode always has.
+    /// </summary>
+    public static async Task SeedAsync(string ownerConnectionString, Options options, Privacy.NoteProtector? sealer, CancellationToken ct = default)
     {
         await ClinicSetup.EnsureClinicAsync(ownerConnectionString, Clinic("riverside", "Riverside Aesthetics", "+442079460001",
             [("dr-patel", "Dr Priya Patel", "Aesthetic medicine"), ("dr-okafor", "Dr Ngozi Okafor", "Dermatology"),
@@ -25,6 +31,9 @@ public static class DemoSeed
         await ClinicSetup.EnsureClinicAsync(ownerConnectionString, Clinic("harbour", "Harbour Skin Clinic", "+441174960002",
             [("dr-chen", "Dr Wei Chen", "Aesthetic medicine"), ("dr-murphy", "Dr Aoife Murphy", "Dermatology"),
              ("dr-silva", "Dr Rafael Silva", "Cosmetic surgery")], options.HarbourSecret), ct);
+        if (sealer is { CanProtect: true })
+            await ClinicSetup.AddCredentialAsync(ownerConnectionString, "harbour", new Webhooks.NewCredential("demo HMAC", "hmac"),
+                options.HarbourHmacSecret, sealer, ct);
         foreach (var clinic in new[] { "riverside", "harbour" })
         {
             await StaffAccounts.EnsureAsync(ownerConnectionString, clinic, $"admin@{clinic}.example", $"{Title(clinic)} Admin", options.StaffPassword, "admin", ct);

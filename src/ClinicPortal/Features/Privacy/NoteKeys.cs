@@ -18,4 +18,13 @@ public static class NoteKeys
             config.AddInMemoryCollection(new Dictionary<string, string?> { ["Notes:Keys:file"] = key, ["Notes:CurrentKey"] = "file" });
         return builder;
     }
+
+    /// <summary>The notes key ring outside the web host (the one-off commands), from the same places.</summary>
+    public static NoteProtector Protector(IConfiguration config)
+    {
+        if (config.GetSection("Notes:Keys").GetChildren().Any() || KeyFiles.Load(config, "Notes:KeyFile", "notes-key.txt") is not { } key)
+            return new NoteProtector(config);
+        return new NoteProtector(new ConfigurationBuilder().AddConfiguration(config)
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Notes:Keys:file"] = key, ["Notes:CurrentKey"] = "file" }).Build());
+    }
 }

@@ -7,7 +7,8 @@ namespace ClinicPortal.Features.Privacy;
 /// Encrypts medical free text at rest with AES-256-GCM. Keys come from configuration
 /// (Notes:Keys:&lt;id&gt; = base64 of 32 bytes, Notes:CurrentKey = id): new notes use the current key, and
 /// every stored note names its key, so keys rotate without re-encrypting. The clinic and appointment
-/// ids are authenticated with the note, so a ciphertext copied to another row does not decrypt.
+/// ids are authenticated with the note, so a ciphertext copied to another row does not decrypt. The same key ring seals
+/// other secrets that must be usable, not just recognised (an HMAC webhook credential: its clinic and credential ids).
 /// Layout: version (1) | key id length (1) | key id | nonce (12) | tag (16) | ciphertext.
 /// </summary>
 public sealed class NoteProtector
@@ -28,7 +29,7 @@ public sealed class NoteProtector
     /// <summary>False when no key is configured: notes are then not stored (and the booking says so).</summary>
     public bool CanProtect => _current is not null;
 
-    public byte[] Protect(string note, Guid clinic, Guid appointment)
+    public byte[] Protect(string note, Guid clinic, Guid record)
     {
         if (_current is null) throw new InvalidOperationException("no note encryption key is configured (Notes:Keys, Notes:CurrentKey)");
         var id = Encoding.ASCII.GetBytes(_current);
@@ -40,11 +41,11 @@ public sealed class NoteProtector
         var nonce = blob.AsSpan(2 + id.Length, 12);
         RandomNumberGenerator.Fill(nonce);
         using var aes = new AesGcm(_keys[_current], 16);
-        aes.Encrypt(nonce, plain, blob.AsSpan(2 + id.Length + 28), blob.AsSpan(2 + id.Length + 12, 16), Bound(clinic, appointment));
+        aes.Encrypt(nonce, plain, blob.AsSpan(2 + id.Length + 28), blob.AsSpan(2 + id.Length + 12, 16), Bound(clinic, record));
         return blob;
     }
 
-    public string Unprotect(byte[] blob, Guid clinic, Guid appointment)
+    public string Unprotect(byte[] blob, Guid clinic, Guid record)
     {
         if (blob.Length < 30 || blob[0] != Version) throw new CryptographicException("not a protected note");
         var id = Encoding.ASCII.GetString(blob, 2, blob[1]);
@@ -52,11 +53,11 @@ public sealed class NoteProtector
         var offset = 2 + blob[1];
         var plain = new byte[blob.Length - offset - 28];
         using var aes = new AesGcm(key, 16);
-        aes.Decrypt(blob.AsSpan(offset, 12), blob.AsSpan(offset + 28), blob.AsSpan(offset + 12, 16), plain, Bound(clinic, appointment));
+        aes.Decrypt(blob.AsSpan(offset, 12), blob.AsSpan(offset + 28), blob.AsSpan(offset + 12, 16), plain, Bound(clinic, record));
         return Encoding.UTF8.GetString(plain);
     }
 
-    private static byte[] Bound(Guid clinic, Guid appointment) => [.. clinic.ToByteArray(), .. appointment.ToByteArray()];
+    private static byte[] Bound(Guid clinic, Guid record) => [.. clinic.ToByteArray(), .. record.ToByteArray()];
 
     public static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 }

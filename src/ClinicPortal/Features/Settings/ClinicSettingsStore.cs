@@ -17,10 +17,11 @@ public sealed record AssistantSettings(bool VoiceEnabled, string? VapiAssistantI
 /// <summary>What texts and links may do: give unconfirmed voice bookings' slots back, text numbers abroad, how many a number gets a day.</summary>
 public sealed record TextSettings(bool ExpireUnconfirmed, bool SmsAnyCountry, int SmsDailyCap);
 
-public sealed record CredentialRow(Guid Id, string Label, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt);
+/// <summary>A credential as admins see it: how Vapi must send it (kind and headers), and its life.</summary>
+public sealed record CredentialRow(Guid Id, string Label, string Kind, string Sends, DateTime CreatedAt, DateTime? LastUsedAt, DateTime? RevokedAt);
 
 /// <summary>An admin's clinic settings and webhook credentials. Every change is audited with the admin as actor.</summary>
-public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credentials)
+public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credentials, Privacy.NoteProtector sealer)
 {
     public Task<(ClinicSettings Settings, IReadOnlyList<CredentialRow> Credentials)> LoadAsync(Guid clinic, CancellationToken ct = default) =>
         db.ReadDataAsync(clinic, async data =>
@@ -30,7 +31,9 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
                     new TextSettings(c.ExpireUnconfirmed, c.SmsAnyCountry, c.SmsDailyCap), c.TransferPhone,
                     new AssistantSettings(c.VoiceEnabled, c.VapiAssistantId, c.VapiCredentialId, c.AssistantModel, c.AssistantVoice))).SingleAsync(ct);
             var credentials = await data.WebhookCredentials.OrderBy(c => c.RevokedAt != null).ThenBy(c => c.RevokedAt).ThenByDescending(c => c.CreatedAt)
-                .Select(c => new CredentialRow(c.Id, c.Label, c.CreatedAt, c.LastUsedAt, c.RevokedAt)).ToListAsync(ct);
+                .Select(c => new CredentialRow(c.Id, c.Label, c.Kind, c.Kind == "hmac"
+                    ? c.Algorithm + " " + c.SignatureEncoding + " in " + c.SignatureHeader + ", " + c.TimestampHeader + ", " + c.PayloadFormat
+                    : c.HeaderName, c.CreatedAt, c.LastUsedAt, c.RevokedAt)).ToListAsync(ct);
             return (settings, (IReadOnlyList<CredentialRow>)credentials);
         }, ct);
 
@@ -135,20 +138,21 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
         return null;
     }
 
-    /// <summary>Creates a credential and returns its secret: shown once, stored only as a hash.</summary>
-    public async Task<string> CreateCredentialAsync(Guid clinic, string label, string actor, CancellationToken ct = default)
+    /// <summary>Creates a credential of either kind: its secret (shown once), or why it cannot be made.</summary>
+    public async Task<(string? Secret, string? Problem)> CreateCredentialAsync(Guid clinic, NewCredential credential, string actor,
+        CancellationToken ct = default)
     {
-        var secret = "cps_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
+        if (credential.Problem(sealer) is { } problem) return (null, problem);
+        var secret = NewCredential.NewSecret();
         var id = Guid.CreateVersion7();
-        var name = string.IsNullOrWhiteSpace(label) ? "unnamed" : label.Trim();
-        await db.WriteDataAsync(clinic, async data =>
+        await db.WriteAsync(clinic, async (conn, tx) =>
         {
-            await data.Database.ExecuteSqlAsync(
-                $"insert into webhook_credentials (clinic_id, id, label, secret_hash) values ({clinic}, {id}, {name}, {ClinicSetup.HashSecret(secret)})", ct);
-            await data.AuditAsync(actor, "credential.created", "webhook_credential", id.ToString(), new { label }, ct);
-            return id;
+            await credential.InsertAsync(conn, tx, clinic, id, secret, sealer, ct);
+            await conn.Command("select audit(@actor, 'credential.created', 'webhook_credential', @id::text, @detail::jsonb)", tx)
+                .With("actor", actor).With("id", id).With("detail", System.Text.Json.JsonSerializer.Serialize(credential.AuditDetail())).RunAsync(ct);
         }, ct);
-        return secret;
+        credentials.Invalidate();
+        return (secret, null);
     }
 
     public async Task<bool> RevokeCredentialAsync(Guid clinic, Guid id, string actor, CancellationToken ct = default)

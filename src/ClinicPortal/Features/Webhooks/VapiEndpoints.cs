@@ -31,11 +31,11 @@ public static class VapiEndpoints
         Transfers Transfers, AssistantRequests Assistants);
 
     private static async Task<IResult> HandleAsync(HttpContext http, WebhookCredentials credentials, [AsParameters] Answerers answerers,
-        Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
+        Security.RateLimits limits, IConfiguration config, ILoggerFactory logs, CancellationToken ct)
     {
         try
         {
-            return await AnswerAsync(http, credentials, answerers, limits, logs, ct);
+            return await AnswerAsync(http, credentials, answerers, limits, config, logs, ct);
         }
         catch (Npgsql.NpgsqlException e) when (!ct.IsCancellationRequested)
         {
@@ -47,28 +47,43 @@ public static class VapiEndpoints
     }
 
     private static async Task<IResult> AnswerAsync(HttpContext http, WebhookCredentials credentials, Answerers answerers,
-        Security.RateLimits limits, ILoggerFactory logs, CancellationToken ct)
+        Security.RateLimits limits, IConfiguration config, ILoggerFactory logs, CancellationToken ct)
     {
         var (tools, calls, counts) = (answerers.Tools, answerers.Calls, answerers.Counts);
         if (http.Request.ContentType is { Length: > 0 } contentType && !http.Request.HasJsonContentType())
             return ProblemResponses.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
                 $"Vapi server messages are JSON (application/json), not '{contentType}'.");
-        var credential = await credentials.AuthenticateAsync(Secret(http.Request), ct);
+        var credential = await credentials.AuthenticateAsync(http.Request, ct);
+        byte[]? body = null;
+        var signature = SignatureCheck.Missing;
+        if (credential is null && credentials.IsSigned(http.Request))
+        {
+            // An HMAC credential signs the body: read it (within the largest message's limit), then check.
+            if ((body = await RequestBody.ReadAsync(http.Request, MaxReportBytes, ct)) is null) return RequestBody.TooLarge(MaxReportBytes);
+            (credential, signature) = await credentials.VerifyAsync(http.Request, body, SignedUrl(http.Request, config), ct);
+        }
         if (credential is not { Revoked: false })
         {
             using var attempt = limits.UnauthenticatedWebhook(http);
             if (!attempt.IsAcquired) return Security.RateLimits.Refusal(attempt);
-            logs.CreateLogger(typeof(VapiEndpoints)).LogWarning("Refused a webhook from {Remote}: {Reason} credential",
-                http.Connection.RemoteIpAddress, credential is null ? "missing or unknown" : "revoked");
+            logs.CreateLogger(typeof(VapiEndpoints)).LogWarning("Refused a webhook from {Remote}: {Reason}",
+                http.Connection.RemoteIpAddress, credential is null ? $"no credential matched ({signature})" : "revoked credential");
             if (credential is not null) await credentials.RecordAsync(credential, ct);
-            return ProblemResponses.Problem(StatusCodes.Status401Unauthorized, "Unauthorized",
-                "Send the clinic's webhook secret as 'Authorization: Bearer <secret>' or 'X-Vapi-Secret: <secret>'.");
+            return ProblemResponses.Problem(StatusCodes.Status401Unauthorized, "Unauthorized", signature switch
+            {
+                SignatureCheck.Stale => $"The request's timestamp is more than {HmacScheme.MaxAge.TotalMinutes:0} minutes old; an HMAC-signed request cannot be replayed.",
+                SignatureCheck.Ahead => $"The request's timestamp is more than {HmacScheme.MaxAhead.TotalMinutes:0} minute ahead of this server's clock.",
+                SignatureCheck.Mismatch => "The HMAC signature does not match the body and timestamp with any of this portal's credentials.",
+                _ => "Send the clinic's webhook secret as 'Authorization: Bearer <secret>' (or in the header its credential names, " +
+                     "or 'X-Vapi-Secret'), or sign the request with the clinic's HMAC credential.",
+            });
         }
 
         using var lease = limits.WebhookRequest(credential.CredentialId);
         if (!lease.IsAcquired) return Security.RateLimits.Refusal(lease);
         http.Items[Latency.WebhookLatency.ClinicItem] = credential.ClinicId;
-        if (await RequestBody.ReadAsync(http.Request, MaxReportBytes, ct) is not { } body) return RequestBody.TooLarge(MaxReportBytes);
+        body ??= await RequestBody.ReadAsync(http.Request, MaxReportBytes, ct);
+        if (body is null) return RequestBody.TooLarge(MaxReportBytes);
         try
         {
             using var doc = JsonDocument.Parse(body.AsMemory()); // reads the bytes in place: the body is held once
@@ -132,11 +147,6 @@ public static class VapiEndpoints
     /// <summary>Vapi's ServerMessageResponseToolCalls: results, and an error about the list itself when there is one.</summary>
     private sealed record ToolCallsAnswer(IReadOnlyList<ToolCallResult> Results, string? Error);
 
-    private static string? Secret(HttpRequest request)
-    {
-        var auth = request.Headers.Authorization.ToString();
-        if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return auth[7..].Trim();
-        var header = request.Headers["X-Vapi-Secret"].ToString();
-        return header.Length > 0 ? header : null;
-    }
+    /// <summary>The address the sender signed ({url} in an HMAC payload format): Portal:PublicBaseUrl and this path, as Twilio's.</summary>
+    private static string SignedUrl(HttpRequest request, IConfiguration config) => Messages.TwilioSignature.RequestUrl(request, config);
 }

@@ -35,6 +35,13 @@ public sealed class WebhookCredential
     public Guid ClinicId { get; init; }
     public Guid Id { get; init; }
     public string Label { get; init; } = "";
+    public string Kind { get; init; } = "bearer";
+    public string HeaderName { get; init; } = "Authorization";
+    public string? Algorithm { get; init; }
+    public string? SignatureHeader { get; init; }
+    public string? TimestampHeader { get; init; }
+    public string? PayloadFormat { get; init; }
+    public string? SignatureEncoding { get; init; }
     public DateTime CreatedAt { get; init; }
     public DateTime? LastUsedAt { get; init; }
     public DateTime? RevokedAt { get; init; }

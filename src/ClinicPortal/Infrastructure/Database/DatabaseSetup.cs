@@ -85,7 +85,7 @@ public static class DatabaseSetup
             {
                 await Migrator.MigrateAsync(connections.Owner, logger, ct);
                 var demo = DemoSeed.Options.From(config);
-                if (DemoMode.IsOn(config)) await DemoSeed.SeedAsync(connections.Owner, demo, ct);
+                if (DemoMode.IsOn(config)) await DemoSeed.SeedAsync(connections.Owner, demo, services.GetRequiredService<Features.Privacy.NoteProtector>(), ct);
                 else if (await DemoMode.LeftoversAsync(connections.Owner, demo, ct) is { Count: > 0 } leftovers)
                 {
                     logger.LogCritical("{Refusal}", DemoMode.Refusal(leftovers));
