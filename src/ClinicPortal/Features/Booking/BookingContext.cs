@@ -32,7 +32,7 @@ public sealed record BookingContext(ClinicInfo Clinic, ProviderRef? Provider, Pr
     {
         var (from, to) = ScheduleStore.Window(day, 1);
         await using var cmd = conn.ForClinic(clinic, Sql).With("raw", provider).With("slug", Slug(provider))
-            .With("query", procedure).With("threshold", ProcedureCatalog.Threshold).With("from", from.ToDateTimeUtc()).With("to", to.ToDateTimeUtc());
+            .With("query", procedure).With("from", from.ToDateTimeUtc()).With("to", to.ToDateTimeUtc());
         await using var reader = await cmd.ReaderAsync();
         var clinicInfo = (await reader.RowsAsync(ScheduleRows.Clinic)).Single();
         var match = (await reader.RowsAsync(ScheduleRows.Provider)).SingleOrDefault();

@@ -8,17 +8,15 @@ public sealed record ProcedureRow(
     string PriceRange, string PreparationNotes, double Score);
 
 /// <summary>
-/// Finds the clinic's procedure a caller means, tolerant of typos, synonyms and filler words
-/// (pg_trgm over the name and each synonym: whole similarity, the query inside a term, and a term as
-/// whole words inside a longer question). Below the threshold nothing matches: the agent is told
-/// "not found" rather than handed a guess ("tattoo removal" must not become "hair removal").
-/// An exact name or synonym answers first; the trigram scan runs only when that finds nothing.
+/// Finds the clinic's procedure a caller means, as a speech-to-text transcript writes it: typos, split or joined words,
+/// sound-alikes and filler around the name (term_match_score in db/migrations/0019: each name and synonym looked for in
+/// the query's words, by spelling and by Double Metaphone). A procedure scoring 0 is not found: the agent is told "not
+/// found" rather than handed a guess ("tattoo removal" must not become "hair removal"). An exact name or synonym answers
+/// first; the scan runs only when that finds nothing.
 /// </summary>
 public static class ProcedureCatalog
 {
-    public const double Threshold = 0.65;
-
-    /// <summary>Best match for @query under the current clinic, or no row. Parameters: @query, @threshold.</summary>
+    /// <summary>Best match for @query under the current clinic, or no row. Parameter: @query.</summary>
     public const string MatchSql = """
         (select id, name, duration_minutes, buffer_after_minutes, description, recovery, price_range, preparation_notes, 1.0::float8 as score
            from procedures p
@@ -26,18 +24,16 @@ public static class ProcedureCatalog
           limit 1)
         union all
         (select id, name, duration_minutes, buffer_after_minutes, description, recovery, price_range, preparation_notes, score
-           from (select p.*, (select max(greatest(similarity(t, q), word_similarity(q, t), strict_word_similarity(t, q)))::float8
-                                from unnest(array_append(p.synonyms, p.name)) as term,
-                                     lower(term) as t, lower(@query) as q) as score
-                   from procedures p where p.active) m
-          where score >= @threshold
+           from (select p.*, (select max(term_match_score(q.words, term)) from unnest(array_append(p.synonyms, p.name)) as term) as score
+                   from procedures p, (select match_words(@query) as words) q where p.active) m
+          where score > 0
           order by score desc, name limit 1)
         limit 1;
         """;
 
     public static async Task<ProcedureRow?> FindAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid clinic, string query)
     {
-        return await conn.ForClinic(clinic, MatchSql, tx).With("query", query).With("threshold", Threshold).FirstOrDefaultAsync(Row);
+        return await conn.ForClinic(clinic, MatchSql, tx).With("query", query).FirstOrDefaultAsync(Row);
     }
 
     /// <summary>A row of MatchSql.</summary>
