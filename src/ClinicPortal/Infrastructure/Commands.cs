@@ -4,7 +4,7 @@ using ClinicPortal.Infrastructure.Database;
 
 namespace ClinicPortal.Infrastructure;
 
-/// <summary>`migrate`, `seed-demo`, `remove-demo`, `clinic add`, `user add` and `redact`: one-off jobs instead of serving.</summary>
+/// <summary>`migrate`, `seed-demo`, `remove-demo`, `clinic add`, `user add`, `audit verify` and `redact`: one-off jobs instead of serving.</summary>
 public static class Commands
 {
     public static async Task<int?> TryRunAsync(string[] args)
@@ -15,7 +15,12 @@ public static class Commands
             while (Console.In.ReadLine() is { } line) Console.Out.WriteLine(Features.Privacy.PiiRedactor.Redact(line));
             return 0;
         }
-        if (args.Length == 0 || args[0] is not ("migrate" or "seed-demo" or "remove-demo" or "user" or "clinic")) return null;
+        if (args.Length == 0 || args[0] is not ("migrate" or "seed-demo" or "remove-demo" or "user" or "clinic" or "audit")) return null;
+        if (args[0] == "audit" && (args.Length < 2 || args[1] != "verify"))
+        {
+            Console.Error.WriteLine(Features.Audit.AuditCommands.VerifyUsage);
+            return 2;
+        }
         if (args[0] == "user" && (args.Length < 2 || args[1] != "add"))
         {
             Console.Error.WriteLine("usage: user add --clinic SLUG --email EMAIL --role staff|admin [--name NAME] [--password PASSWORD]");
@@ -37,6 +42,7 @@ public static class Commands
             Console.WriteLine($"{applied} migration(s) applied; the schema is up to date.");
             if (args[0] == "user") return await AddUserAsync(connections.Owner, config);
             if (args[0] == "clinic") return await AddClinicAsync(connections.Owner, config);
+            if (args[0] == "audit") return await Features.Audit.AuditCommands.VerifyAsync(connections.Owner, config);
             if (args[0] == "remove-demo")
             {
                 var removed = await DemoMode.RemoveAsync(connections.Owner, DemoSeed.Options.From(config));

@@ -99,6 +99,9 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         await clinic.BookAsync("dr-a", date, "11:00", phone: "+447700100002");
         await clinic.BookAsync("dr-a", date, "12:00", phone: "+447700100003");
         Assert.True((await SealAndVerifyAsync(clinic)).Ok);
+        var holds = await PortalProcess.CommandAsync(portal.Database, "audit", "verify", "--clinic", clinic.Slug);
+        Assert.True(holds.ExitCode == 0, holds.Stdout + holds.Stderr);
+        Assert.Contains($"The audit chain of {clinic.Slug} holds", holds.Stdout);
 
         await using var conn = portal.Superuser();
         var target = await conn.ScalarAsync<long>("select id from audit_log where clinic_id = @Id order by id offset 1 limit 1", new { clinic.Id });
@@ -114,5 +117,11 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         Assert.Equal(target, verdict.BrokenAuditId);
         Assert.Equal(2, verdict.BrokenSeq);
         Assert.Contains("altered", verdict.Problem);
+        var broken = await PortalProcess.CommandAsync(portal.Database, "audit", "verify", "--clinic", clinic.Slug);
+        Assert.Equal(3, broken.ExitCode);
+        Assert.Contains($"BROKEN at seal 2 (audit entry {target})", broken.Stdout);
+        var unknown = await PortalProcess.CommandAsync(portal.Database, "audit", "verify", "--clinic", "no-such-clinic");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("There is no clinic 'no-such-clinic'", unknown.Stderr);
     }
 }

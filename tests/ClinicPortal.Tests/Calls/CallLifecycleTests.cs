@@ -51,7 +51,7 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
         var (call, _) = await Calls.GetAsync(clinic.Id, callId);
         Assert.Equal("+447700100222", call!.CallerPhone); // from message.customer when call.customer is absent
         Assert.Equal(183.5m, call.DurationSeconds);
-        Assert.Equal("AI: Hello. User: I'm Jo, [REDACTED_EMAIL], [REDACTED_PHONE], DOB [REDACTED_DOB]. How much is lip filler at 14:00?", call.Transcript);
+        Assert.Equal("AI: Hello. User: I'm [REDACTED_NAME], [REDACTED_EMAIL], [REDACTED_PHONE], DOB [REDACTED_DOB]. How much is lip filler at 14:00?", call.Transcript);
         Assert.Equal("Caller ([REDACTED_EMAIL]) asked about lip filler prices.", call.Summary);
         Assert.Contains("[REDACTED_EMAIL]", call.StructuredData);
         Assert.Contains("lip filler", call.StructuredData);

@@ -72,8 +72,30 @@ public sealed class PortalProcess : IAsyncDisposable
     /// </summary>
     public static async Task<(int ExitCode, string Output)> RunExpectingRefusalAsync(IReadOnlyDictionary<string, string> settings, params string[] args)
     {
+        var (exitCode, stdout, stderr) = await RunAsync(settings, [.. args, "--urls", $"http://127.0.0.1:{FreePort()}"]);
+        return (exitCode, stdout + stderr);
+    }
+
+    /// <summary>A one-off command (`./clinic audit verify …`, `patient export …`) on this database: exit code, standard output and error.</summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> CommandAsync(OwnDatabase db, params string[] args) =>
+        RunAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Clinic"] = db.App, ["ConnectionStrings:ClinicOwner"] = db.Owner,
+            ["Notes:Keys:test1"] = TestDatabase.NotesKey, ["Notes:CurrentKey"] = "test1",
+        }, args);
+
+    /// <summary>The same for the shared test database.</summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> CommandAsync(EmbeddedPostgres db, params string[] args) =>
+        RunAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Clinic"] = db.AppConnectionString, ["ConnectionStrings:ClinicOwner"] = db.OwnerConnectionString,
+            ["Notes:Keys:test1"] = TestDatabase.NotesKey, ["Notes:CurrentKey"] = "test1",
+        }, args);
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IReadOnlyDictionary<string, string> settings, string[] args)
+    {
         var (binary, contentRoot) = Locate();
-        var psi = new ProcessStartInfo(binary, [.. args, "--urls", $"http://127.0.0.1:{FreePort()}", "--contentRoot", contentRoot])
+        var psi = new ProcessStartInfo(binary, [.. args, "--contentRoot", contentRoot])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = contentRoot,
             Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["Logging__LogLevel__Default"] = "Warning" },
@@ -87,9 +109,9 @@ public sealed class PortalProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("The portal kept running instead of refusing to start:\n" + await output + await error);
+            throw new TimeoutException("The portal kept running:\n" + await output + await error);
         }
-        return (process.ExitCode, await output + await error);
+        return (process.ExitCode, await output, await error);
     }
 
     /// <summary>Ends the process at once, as a crash would: no shutdown, nothing flushed.</summary>

@@ -38,7 +38,7 @@ public sealed class AssistantRequestTests(ClinicPortalFactory portal)
         Assert.Equal(["book_appointment", "cancel_appointment", "check_availability", "lookup_procedure", "reschedule_appointment"],
             tools.Select(t => t.GetProperty("function").GetProperty("name").GetString()).Order());
         Assert.All(tools, t => Assert.EndsWith("/api/vapi/webhook", t.GetProperty("server").GetProperty("url").GetString()));
-        Assert.Equal(["end-of-call-report", "knowledge-base-request", "status-update", "tool-calls", "transfer-destination-request", "transfer-update"],
+        Assert.Equal(["end-of-call-report", "hang", "knowledge-base-request", "status-update", "tool-calls", "transfer-destination-request", "transfer-update"],
             assistant.GetProperty("serverMessages").EnumerateArray().Select(m => m.GetString()).Order());
         Assert.False(string.IsNullOrEmpty(assistant.GetProperty("voice").GetProperty("voiceId").GetString()));
     }

@@ -16,7 +16,7 @@ namespace ClinicPortal.Features.Webhooks;
 public sealed class AssistantRequests(ClinicDb db, SmsTexts texts, IConfiguration config, IClock clock)
 {
     public static readonly string[] ServerMessages =
-        ["tool-calls", "status-update", "end-of-call-report", "transfer-destination-request", "transfer-update", "knowledge-base-request"];
+        ["tool-calls", "status-update", "end-of-call-report", "transfer-destination-request", "transfer-update", "knowledge-base-request", "hang"];
 
     private const string Sql = """
         select name, time_zone, voice_enabled, vapi_assistant_id, vapi_credential_id, assistant_model, assistant_voice from clinics where id = @clinic;

@@ -1,0 +1,38 @@
+using ClinicPortal.Infrastructure.Database;
+using Npgsql;
+
+namespace ClinicPortal.Features.Audit;
+
+/// <summary>`./clinic audit verify --clinic SLUG`: the chain's verdict, exit 0 when it holds, 3 when it is broken, 2 on bad input.</summary>
+public static class AuditCommands
+{
+    public const string VerifyUsage = "usage: audit verify --clinic SLUG";
+
+    public static async Task<int> VerifyAsync(string ownerConnection, IConfiguration config)
+    {
+        if (config["clinic"] is not { Length: > 0 } slug)
+        {
+            Console.Error.WriteLine(VerifyUsage);
+            return 2;
+        }
+        await using var conn = new NpgsqlConnection(ownerConnection);
+        await conn.OpenAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        var clinic = await conn.Command("select id from clinics where slug = @slug", tx).With("slug", slug).FirstOrDefaultAsync(r => (Guid?)r.GetGuid(0));
+        if (clinic is null)
+        {
+            Console.Error.WriteLine($"There is no clinic '{slug}'.");
+            return 2;
+        }
+        var v = await conn.ForClinic(clinic.Value, "select ok, checked, broken_seq, broken_audit_id, problem, unsealed from verify_audit_chain()", tx)
+            .FirstOrDefaultAsync(r => new ChainVerdict(r.GetBoolean(0), r.GetInt64(1), r.Value<long?>(2), r.Value<long?>(3), r.Value<string>(4), r.GetInt64(5)));
+        if (v!.Ok)
+        {
+            Console.WriteLine($"The audit chain of {slug} holds: {v.Checked} sealed entries checked, {v.Unsealed} not sealed yet (sealed within seconds by a running portal).");
+            return 0;
+        }
+        Console.WriteLine($"The audit chain of {slug} is BROKEN at seal {v.BrokenSeq} (audit entry {v.BrokenAuditId}): {v.Problem}. " +
+                          $"{v.Checked} entries checked before it.");
+        return 3;
+    }
+}
