@@ -6,6 +6,7 @@ using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Health;
 using ClinicPortal.Features.Latency;
 using ClinicPortal.Features.Messages;
+using ClinicPortal.Features.Patients;
 using ClinicPortal.Features.Privacy;
 using ClinicPortal.Features.Procedures;
 using ClinicPortal.Features.Security;
@@ -27,7 +28,7 @@ try
     });
     builder.AddClinicDatabase().AddNoteKeys();
     builder.Services.AddProblemDetails().AddEvents().AddAudit().AddWebhooks().AddBooking().AddProcedures().AddCalls()
-        .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddStaffPages();
+        .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddPatients().AddStaffPages();
     builder.AddStaffPortal();
     builder.AddSecurity();
     builder.AddDataProtectionKeys();
@@ -40,6 +41,7 @@ try
     app.UseWebhookTiming();
     app.MapEventsHub();
     app.MapAuditEndpoints();
+    app.MapPatientEndpoints();
     app.MapVapiEndpoints();
     app.MapTwilioEndpoints();
     app.MapHealthEndpoints();

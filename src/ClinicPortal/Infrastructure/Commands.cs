@@ -4,7 +4,7 @@ using ClinicPortal.Infrastructure.Database;
 
 namespace ClinicPortal.Infrastructure;
 
-/// <summary>`migrate`, `seed-demo`, `remove-demo`, `clinic add`, `user add`, `audit verify` and `redact`: one-off jobs instead of serving.</summary>
+/// <summary>`migrate`, `seed-demo`, `remove-demo`, `clinic add`, `user add`, `audit verify`, `patient export|erase`, `import` and `redact`: one-off jobs instead of serving.</summary>
 public static class Commands
 {
     public static async Task<int?> TryRunAsync(string[] args)
@@ -15,7 +15,12 @@ public static class Commands
             while (Console.In.ReadLine() is { } line) Console.Out.WriteLine(Features.Privacy.PiiRedactor.Redact(line));
             return 0;
         }
-        if (args.Length == 0 || args[0] is not ("migrate" or "seed-demo" or "remove-demo" or "user" or "clinic" or "audit")) return null;
+        if (args.Length == 0 || args[0] is not ("migrate" or "seed-demo" or "remove-demo" or "user" or "clinic" or "audit" or "patient" or "import")) return null;
+        if (args[0] == "patient" && (args.Length < 2 || args[1] is not ("export" or "erase")))
+        {
+            Console.Error.WriteLine(Features.Patients.PatientCommands.Usage);
+            return 2;
+        }
         if (args[0] == "audit" && (args.Length < 2 || args[1] != "verify"))
         {
             Console.Error.WriteLine(Features.Audit.AuditCommands.VerifyUsage);
@@ -33,16 +38,20 @@ public static class Commands
         }
         var config = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-            .AddEnvironmentVariables().AddCommandLine(args.SkipWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray()).Build();
-        using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+            .AddEnvironmentVariables().AddCommandLine(Flags(args.SkipWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray())).Build();
+        // Diagnostics go to standard error: standard output carries what a command produces (an export's JSON).
+        using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         var connections = DatabaseSetup.Resolve(config, out var embedded);
         try
         {
             var applied = await Migrator.MigrateAsync(connections.Owner, logs.CreateLogger("migrate"));
-            Console.WriteLine($"{applied} migration(s) applied; the schema is up to date.");
+            Console.Error.WriteLine($"{applied} migration(s) applied; the schema is up to date.");
             if (args[0] == "user") return await AddUserAsync(connections.Owner, config);
             if (args[0] == "clinic") return await AddClinicAsync(connections.Owner, config);
             if (args[0] == "audit") return await Features.Audit.AuditCommands.VerifyAsync(connections.Owner, config);
+            if (args[0] == "patient") return await Features.Patients.PatientCommands.RunAsync(args[1], connections.Owner, config);
+            if (args[0] == "import") return await Features.Import.ImportCommands.RunAsync(args, connections.Owner, config);
             if (args[0] == "remove-demo")
             {
                 var removed = await DemoMode.RemoveAsync(connections.Owner, DemoSeed.Options.From(config));
@@ -64,6 +73,24 @@ public static class Commands
         {
             if (embedded is not null) await embedded.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// The options only, for the configuration: "--key value" and "--key=value" pairs, and a bare switch ("--yes" followed by
+    /// another option or nothing) as "--yes=true". A positional argument (a file name, which may start with "/" and would
+    /// otherwise be read as an option) is left out: the command reads it from the arguments itself.
+    /// </summary>
+    private static string[] Flags(string[] args)
+    {
+        var options = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) continue;
+            if (args[i].Contains('=')) options.Add(args[i]);
+            else if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) options.AddRange([args[i], args[++i]]);
+            else options.Add(args[i] + "=true");
+        }
+        return [.. options];
     }
 
     private const string ClinicUsage =

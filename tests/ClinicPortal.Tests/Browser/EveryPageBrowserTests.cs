@@ -23,7 +23,10 @@ public sealed class EveryPageBrowserTests(BrowserFixture browser)
         var page = await browser.SignInAsync(browser.InstanceA, clinic.Email, BrowserClinic.Password);
         var errors = new List<string>();
         page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
-        var pages = StaffPages();
+        Guid patient;
+        await using (var su = new Npgsql.NpgsqlConnection(browser.Database.SuperuserConnectionString))
+            patient = (await su.ScalarAsync<Guid>("select id from patients where name = 'Paige Screens' order by created_at desc limit 1"))!;
+        var pages = StaffPages().Select(p => p.Replace("{Id:guid}", patient.ToString())).ToList(); // a record page opens that patient
         Assert.Contains("/appointments", pages);
 
         foreach (var (width, height, device) in new[] { (1280, 900, "desktop"), (820, 1180, "tablet") })
@@ -34,7 +37,7 @@ public sealed class EveryPageBrowserTests(BrowserFixture browser)
                 await BrowserFixture.GotoAsync(page, path);
                 await Assertions.Expect(page.Locator("h1")).ToBeVisibleAsync();
                 await Assertions.Expect(page.Locator("#blazor-error-ui")).ToBeHiddenAsync();
-                var name = path == "/" ? "dashboard" : path.Trim('/').Replace('/', '-');
+                var name = path == "/" ? "dashboard" : path.Trim('/').Replace(patient.ToString(), "record").Replace('/', '-');
                 await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.Screenshots, $"page-{name}-{device}.png"), FullPage = true });
             }
         }

@@ -21,12 +21,12 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
         await clinic.SendMessageAsync(Status(callId, "ringing"));
         await clinic.SendMessageAsync(Status(callId, "in-progress"));
         await clinic.SendMessageAsync(Status(callId, "in-progress")); // repeated
-        Assert.Equal("in-progress", (await Calls.GetAsync(clinic.Id, callId)).Call!.Status);
+        Assert.Equal("in-progress", (await Calls.GetAsync(clinic.Id, callId, "staff:reader@example.com")).Call!.Status);
         await clinic.SendMessageAsync(new { type = "end-of-call-report", endedReason = "customer-ended-call", call = new { id = callId } });
         await clinic.SendMessageAsync(Status(callId, "in-progress")); // late
         await clinic.SendMessageAsync(Status(callId, "queued"));      // very late
 
-        var (call, _) = await Calls.GetAsync(clinic.Id, callId);
+        var (call, _) = await Calls.GetAsync(clinic.Id, callId, "staff:reader@example.com");
         Assert.Equal("ended", call!.Status);
         Assert.Equal("customer-ended-call", call.EndedReason);
         Assert.Equal("+447700100111", call.CallerPhone);
@@ -48,7 +48,7 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
             analysis = new { summary = "Caller (jo@example.com) asked about lip filler prices.", structuredData = new { procedure = "lip filler", email = "jo@example.com" } },
         });
 
-        var (call, _) = await Calls.GetAsync(clinic.Id, callId);
+        var (call, _) = await Calls.GetAsync(clinic.Id, callId, "staff:reader@example.com");
         Assert.Equal("+447700100222", call!.CallerPhone); // from message.customer when call.customer is absent
         Assert.Equal(183.5m, call.DurationSeconds);
         Assert.Equal("AI: Hello. User: I'm [REDACTED_NAME], [REDACTED_EMAIL], [REDACTED_PHONE], DOB [REDACTED_DOB]. How much is lip filler at 14:00?", call.Transcript);
@@ -56,6 +56,10 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
         Assert.Contains("[REDACTED_EMAIL]", call.StructuredData);
         Assert.Contains("lip filler", call.StructuredData);
         Assert.Equal(0, await portal.CountAsync("select count(*) from calls where transcript like '%jo@example.com%' or structured_data::text like '%jo@example.com%'"));
+        // Kept only sealed under the call's data key (the caller is no patient), and each read is audited.
+        Assert.Equal(1, await clinic.CountAsync("calls", $"call_id = '{callId}' and transcript is null and summary is null and structured_data is null " +
+                                                        "and get_byte(transcript_sealed, 0) = 2 and data_key_id is not null"));
+        Assert.Equal(1, await clinic.CountAsync("audit_log", $"action = 'call.transcript_read' and subject_id = '{callId}' and actor = 'staff:reader@example.com'"));
     }
 
     [Fact]
@@ -68,7 +72,7 @@ public sealed class CallLifecycleTests(ClinicPortalFactory portal)
             new { provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Monday), time = "10:00", patient_name = "Linked Caller", patient_phone = "+447700100333" },
             callId: callId);
 
-        var (_, appointments) = await Calls.GetAsync(clinic.Id, callId);
+        var (_, appointments) = await Calls.GetAsync(clinic.Id, callId, "staff:reader@example.com");
 
         Assert.Equal([booked.GetProperty("appointment_id").GetGuid()], appointments);
     }

@@ -42,7 +42,10 @@ public static class ComponentContext
         s.AddSingleton(new ClinicPortal.Features.Messages.SmsTexts(new ConfigurationBuilder().Build()));
         s.AddSingleton(new ClinicPortal.Features.Privacy.NoteProtector(new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?> { ["Notes:Keys:test1"] = TestDatabase.NotesKey }).Build()));
+        s.AddSingleton<ClinicPortal.Features.Privacy.DataKeys>();
         s.AddSingleton<ClinicPortal.Features.Privacy.AppointmentNotes>();
+        s.AddSingleton<ClinicPortal.Features.Calls.CallStore>();
+        s.AddSingleton<ClinicPortal.Features.Patients.PatientRecords>();
         var auth = ctx.AddAuthorization();
         auth.SetAuthorized("Component Tester");
         auth.SetRoles(role);

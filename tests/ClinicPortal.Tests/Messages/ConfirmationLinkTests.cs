@@ -128,6 +128,6 @@ public sealed partial class ConfirmationLinkTests(ClinicPortalFactory portal)
         Assert.Equal(1, await clinic.CountAsync("appointments", "status = 'confirmed'"));
     }
 
-    [GeneratedRegex(@"https?://[^/\s]+(/c/[A-Za-z0-9_-]{32})\b")]
+    [GeneratedRegex(@"https?://[^/\s]+(/c/[A-Za-z0-9_-]{32})(?![A-Za-z0-9_-])")]
     private static partial Regex Link();
 }

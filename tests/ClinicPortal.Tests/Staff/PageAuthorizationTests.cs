@@ -44,6 +44,7 @@ public sealed class PageAuthorizationTests(ClinicPortalFactory portal)
         var adminOnly = type.GetCustomAttributes<AuthorizeAttribute>().Any(a => a.Policy == StaffClaims.AdminPolicy);
         Assert.Equal(page.StartsWith("/admin", StringComparison.Ordinal), adminOnly);
 
+        page = page.Replace("{Id:guid}", Guid.NewGuid().ToString()); // a record page: one that does not exist still needs the sign-in
         using var anonymous = StaffSession.Open(portal);
         var signedOut = await anonymous.Client.GetAsync(page);
         using var staff = StaffSession.Open(portal);
@@ -80,6 +81,9 @@ public sealed class PageAuthorizationTests(ClinicPortalFactory portal)
         using var theirAdmin = StaffSession.Open(portal);
         await theirAdmin.SignInAsync(await StaffSession.NewAccountAsync(portal, theirs, "admin"));
 
+        // A record page is opened with their record's id: it must not show it either.
+        await using (var su = portal.Superuser())
+            page = page.Replace("{Id:guid}", (await su.ScalarAsync<Guid>("select id from patients where clinic_id = @Id", new { theirs.Id })).ToString());
         Assert.DoesNotContain(secretName, await admin.Client.GetStringAsync(page));
         Assert.Contains(secretName, await theirAdmin.Client.GetStringAsync("/")); // the check can fail: their dashboard shows it
     }

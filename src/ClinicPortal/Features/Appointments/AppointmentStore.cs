@@ -54,7 +54,7 @@ public sealed class AppointmentStore(ClinicDb db)
                 Procedure = a.Procedure == null ? null : a.Procedure.Name, a.Status, a.Source, a.ConfirmationCode, HasNotes = a.NotesCiphertext != null,
             })
             .ToListAsync(ct);
-        IReadOnlyList<AppointmentRow> rows = page.Select(a => new AppointmentRow(a.Id, a.StartsAt, a.EndsAt, a.Provider, a.Patient, a.Phone, a.Procedure,
+        IReadOnlyList<AppointmentRow> rows = page.Select(a => new AppointmentRow(a.Id, a.StartsAt, a.EndsAt, a.Provider, a.Patient, a.Phone ?? "erased", a.Procedure,
             StatusNames[a.Status], a.Source == AppointmentSource.Voice ? "voice" : "staff", a.ConfirmationCode, a.HasNotes)).ToList();
         return (rows, total);
     }, ct);

@@ -1,5 +1,4 @@
 using ClinicPortal.Infrastructure.Database;
-using Npgsql;
 
 namespace ClinicPortal.Features.Audit;
 
@@ -15,16 +14,9 @@ public static class AuditCommands
             Console.Error.WriteLine(VerifyUsage);
             return 2;
         }
-        await using var conn = new NpgsqlConnection(ownerConnection);
-        await conn.OpenAsync();
-        await using var tx = await conn.BeginTransactionAsync();
-        var clinic = await conn.Command("select id from clinics where slug = @slug", tx).With("slug", slug).FirstOrDefaultAsync(r => (Guid?)r.GetGuid(0));
-        if (clinic is null)
-        {
-            Console.Error.WriteLine($"There is no clinic '{slug}'.");
-            return 2;
-        }
-        var v = await conn.ForClinic(clinic.Value, "select ok, checked, broken_seq, broken_audit_id, problem, unsealed from verify_audit_chain()", tx)
+        await using var clinic = await Infrastructure.CommandClinic.OpenAsync(ownerConnection, slug);
+        if (clinic is null) return 2;
+        var v = await clinic.Conn.Command("select ok, checked, broken_seq, broken_audit_id, problem, unsealed from verify_audit_chain()", clinic.Tx)
             .FirstOrDefaultAsync(r => new ChainVerdict(r.GetBoolean(0), r.GetInt64(1), r.Value<long?>(2), r.Value<long?>(3), r.Value<string>(4), r.GetInt64(5)));
         if (v!.Ok)
         {

@@ -35,7 +35,7 @@ public abstract record BookingOutcome
 /// database cannot know (clock, hours, time off, daylight saving), then one call to book_appointment,
 /// whose exclusion constraint decides conflicts. Alternatives are computed only after a conflict.
 /// </summary>
-public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector notes, Messages.SmsTexts texts, Messages.LinkTokens links)
+public sealed class Booker(ClinicDb db, IClock clock, Privacy.DataKeys keys, Messages.SmsTexts texts, Messages.LinkTokens links)
 {
     // Each statement commits on its own in one round trip (the hot path); the unit of work wakes listeners when the booking is done.
     public Task<BookingOutcome> BookAsync(Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers = null, CancellationToken ct = default) =>
@@ -67,8 +67,8 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector note
             var (reference, tokenHash) = await links.NewAsync();
             confirmation = new(texts.Confirmation(c.Clinic, provider.Name, slot.Starts), reference, tokenHash);
         }
-        // Medical free text: redacted, then encrypted for this clinic and appointment only (dropped when no key is configured).
-        var note = r.Notes is { Length: > 0 } text && notes.CanProtect ? notes.Protect(Privacy.PiiRedactor.Redact(text), clinic, id) : null;
+        // Medical free text: redacted, then sealed under the patient's data key for this appointment only (dropped when no key is configured).
+        var note = r.Notes is { Length: > 0 } text && keys.CanSeal ? await SealNoteAsync(clinic, r.PatientName.Trim(), phone, Privacy.PiiRedactor.Redact(text), id) : null;
         var detail = new AppointmentEventPayload(Provider: provider.Slug, ProviderName: provider.Name, Procedure: c.Procedure?.Name, Source: who.Source,
             CallId: who.CallId, Attempt: id);
         var placeholder = answers?.Taken(provider, slot, c.Clinic) ?? "";
@@ -83,6 +83,20 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.NoteProtector note
         var alternatives = await BookingStore.AlternativesAsync(conn, clinic, provider.Id, r.Date, slot.Starts, c.Length, c.Buffer, now);
         return await ConflictAsync(conn, clinic, who, answers, id, new BookingOutcome.Conflict(provider, slot, alternatives, c.Clinic, null));
     }
+
+    /// <summary>
+    /// A note sealed under the patient's data key. The patient's record (and key) is made here if this is their first
+    /// booking, in a round trip of its own: only bookings with a note pay it.
+    /// </summary>
+    private Task<byte[]> SealNoteAsync(Guid clinic, string name, string phone, string note, Guid appointment) =>
+        db.WriteAsync(clinic, async (conn, tx) =>
+        {
+            await conn.Command("insert into patients (clinic_id, name, phone) values (@clinic, @name, @phone) on conflict (clinic_id, phone) do nothing", tx)
+                .With("clinic", clinic).With("name", name).With("phone", phone).RunAsync();
+            var patient = await conn.Command("select id from patients where phone = @phone", tx).With("phone", phone).ScalarAsync<Guid>();
+            var key = await keys.ForPatientAsync(conn, tx, clinic, patient);
+            return keys.Seal(note, key, clinic, appointment.ToString());
+        });
 
     /// <summary>Moves a live appointment (found by the caller's code and phone, or by id for staff).</summary>
     private async Task<BookingOutcome> RescheduleOnAsync(Npgsql.NpgsqlConnection conn, Guid clinic, AppointmentKey key, LocalDate date, LocalTime time,

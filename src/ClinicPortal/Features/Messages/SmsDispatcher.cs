@@ -30,7 +30,7 @@ public sealed class SmsOptions
 /// may have reached Twilio is looked up there by its ref before any new send (see 0008_messages.sql).
 /// </summary>
 public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceScopeFactory scopes, IOptions<TwilioOptions> twilio,
-    IOptions<SmsOptions> options, SmsTexts texts, LinkTokens links, TimeProvider time, ILogger<SmsDispatcher> log) : BackgroundService
+    IOptions<SmsOptions> options, SmsTexts texts, LinkTokens links, Privacy.DataKeys keys, TimeProvider time, ILogger<SmsDispatcher> log) : BackgroundService
 {
     private SmsOptions O => options.Value;
 
@@ -165,5 +165,14 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
             .With("id", m.Id).With("attempts", m.Attempts).With("status", o.Status).With("sid", o.Sid).With("twilioStatus", o.TwilioStatus)
             .With("code", o.Code).With("error", o.Error).With("retryAt", o.RetryAt).With("optOut", o.OptOut).RunAsync(ct), ct);
         if (o.Status is "failed") log.LogWarning("Text message {MessageId} failed: {Code} {Error}", m.Id, o.Code, o.Error);
+        if (o.Status is "queued") return; // a retry needs the body
+        try
+        {
+            await db.WriteAsync(m.ClinicId, (conn, tx) => TextBodies.SealAsync(conn, tx, keys, m.ClinicId, m.Id, ct), ct);
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            log.LogWarning(e, "Text message {MessageId} is done with but its body could not be sealed; it stays in clear", m.Id);
+        }
     }
 }

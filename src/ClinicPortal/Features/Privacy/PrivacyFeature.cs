@@ -2,11 +2,14 @@ namespace ClinicPortal.Features.Privacy;
 
 public static class PrivacyFeature
 {
-    /// <summary>Notes encrypted at rest and read with an audit row.</summary>
+    /// <summary>Data keys and sealed notes (read with an audit row), and the retention job.</summary>
     public static IServiceCollection AddPrivacy(this IServiceCollection s)
     {
         s.AddSingleton<NoteProtector>();
+        s.AddSingleton<DataKeys>();
         s.AddSingleton<AppointmentNotes>();
+        s.AddSingleton<Retention>();
+        s.AddHostedService(sp => sp.GetRequiredService<Retention>());
         return s;
     }
 }

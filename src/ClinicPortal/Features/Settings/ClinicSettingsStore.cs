@@ -9,7 +9,10 @@ using Npgsql;
 namespace ClinicPortal.Features.Settings;
 
 public sealed record ClinicSettings(string Name, string TimeZone, int MinNoticeMinutes, string? Phone, string Country, TextSettings Texts,
-    string? TransferPhone = null, AssistantSettings? Assistant = null);
+    string? TransferPhone = null, AssistantSettings? Assistant = null, RetentionSettings? Retention = null);
+
+/// <summary>How many days the clinic keeps call transcripts and summaries, text bodies, dashboard events and ended calls' numbers (docs/privacy.md).</summary>
+public sealed record RetentionSettings(int CallRecordsDays, int TextBodiesDays, int EventsDays, int CallerNumbersDays);
 
 /// <summary>What assistant-request answers with (docs/vapi.md): on or off, a saved Vapi assistant, or the built one's credential, model and voice.</summary>
 public sealed record AssistantSettings(bool VoiceEnabled, string? VapiAssistantId, string? VapiCredentialId, string? Model, string? Voice);
@@ -29,7 +32,8 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
             var settings = await data.Clinics.Where(c => c.Id == clinic)
                 .Select(c => new ClinicSettings(c.Name, c.TimeZone, c.MinNoticeMinutes, c.Phone, c.Country,
                     new TextSettings(c.ExpireUnconfirmed, c.SmsAnyCountry, c.SmsDailyCap), c.TransferPhone,
-                    new AssistantSettings(c.VoiceEnabled, c.VapiAssistantId, c.VapiCredentialId, c.AssistantModel, c.AssistantVoice))).SingleAsync(ct);
+                    new AssistantSettings(c.VoiceEnabled, c.VapiAssistantId, c.VapiCredentialId, c.AssistantModel, c.AssistantVoice),
+                    new RetentionSettings(c.KeepCallRecordsDays, c.KeepTextBodiesDays, c.KeepEventsDays, c.KeepCallerNumbersDays))).SingleAsync(ct);
             var credentials = await data.WebhookCredentials.OrderBy(c => c.RevokedAt != null).ThenBy(c => c.RevokedAt).ThenByDescending(c => c.CreatedAt)
                 .Select(c => new CredentialRow(c.Id, c.Label, c.Kind, c.Kind == "hmac"
                     ? c.Algorithm + " " + c.SignatureEncoding + " in " + c.SignatureHeader + ", " + c.TimestampHeader + ", " + c.PayloadFormat
@@ -134,6 +138,34 @@ public sealed class ClinicSettingsStore(ClinicDb db, WebhookCredentials credenti
         catch (Exception e) when (ClinicData.Refusal(e) is { SqlState: PostgresErrorCodes.CheckViolation })
         {
             return "the daily cap must be between 1 and 100 texts a number";
+        }
+        return null;
+    }
+
+    /// <summary>Saves the retention periods; a reason when the database refuses them (each is 1 to 3650 days).</summary>
+    public async Task<string?> SaveRetentionAsync(Guid clinic, RetentionSettings keep, string actor, CancellationToken ct = default)
+    {
+        try
+        {
+            await db.WriteDataAsync(clinic, async data =>
+            {
+                var before = (await data.Clinics.FromSql($"select * from clinics where id = {clinic} for update").ToListAsync(ct)).Single();
+                await data.Clinics.Where(c => c.Id == clinic).ExecuteUpdateAsync(u => u
+                    .SetProperty(c => c.KeepCallRecordsDays, keep.CallRecordsDays).SetProperty(c => c.KeepTextBodiesDays, keep.TextBodiesDays)
+                    .SetProperty(c => c.KeepEventsDays, keep.EventsDays).SetProperty(c => c.KeepCallerNumbersDays, keep.CallerNumbersDays), ct);
+                await data.AuditAsync(actor, "clinic.retention_changed", "clinic", clinic.ToString(), new
+                {
+                    call_records_days = new { from = before.KeepCallRecordsDays, to = keep.CallRecordsDays },
+                    text_bodies_days = new { from = before.KeepTextBodiesDays, to = keep.TextBodiesDays },
+                    events_days = new { from = before.KeepEventsDays, to = keep.EventsDays },
+                    caller_numbers_days = new { from = before.KeepCallerNumbersDays, to = keep.CallerNumbersDays },
+                }, ct);
+                return true;
+            }, ct);
+        }
+        catch (Exception e) when (ClinicData.Refusal(e) is { SqlState: PostgresErrorCodes.CheckViolation })
+        {
+            return "each period must be between 1 and 3650 days";
         }
         return null;
     }

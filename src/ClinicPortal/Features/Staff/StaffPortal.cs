@@ -37,7 +37,7 @@ public static class StaffPortal
             o.ExpireTimeSpan = StaffClaims.SessionLifetime; // and StaffClaims.Ended holds the 12 hours from sign-in, renewals or not
             o.SlidingExpiration = false;
             o.Events.OnValidatePrincipal = EnsureStillMemberAsync;
-            // Machine clients of the hub get status codes, not the sign-in page.
+            // Machine clients of the hub, and the JSON/file APIs under /api, get status codes, not the sign-in page.
             o.Events.OnRedirectToLogin = c => Answer(c, StatusCodes.Status401Unauthorized);
             o.Events.OnRedirectToAccessDenied = c => Answer(c, StatusCodes.Status403Forbidden);
         });
@@ -73,7 +73,7 @@ public static class StaffPortal
 
     private static Task Answer(RedirectContext<CookieAuthenticationOptions> c, int status)
     {
-        if (c.Request.Path.StartsWithSegments("/hubs")) c.Response.StatusCode = status;
+        if (c.Request.Path.StartsWithSegments("/hubs") || c.Request.Path.StartsWithSegments("/api")) c.Response.StatusCode = status;
         else if (status == StatusCodes.Status403Forbidden && c.HttpContext.User.OwesNewPassword()) c.Response.Redirect(ChangePassword.Path);
         else c.Response.Redirect(c.RedirectUri);
         return Task.CompletedTask;

@@ -21,6 +21,10 @@ public sealed class Clinic
     public bool ExpireUnconfirmed { get; init; }
     public bool SmsAnyCountry { get; init; }
     public int SmsDailyCap { get; init; }
+    public int KeepCallRecordsDays { get; init; }
+    public int KeepTextBodiesDays { get; init; }
+    public int KeepEventsDays { get; init; }
+    public int KeepCallerNumbersDays { get; init; }
     public string? TransferPhone { get; init; }
     public bool VoiceEnabled { get; init; }
     public string? VapiAssistantId { get; init; }
@@ -62,7 +66,10 @@ public sealed class Patient
     public Guid ClinicId { get; init; }
     public Guid Id { get; init; }
     public string Name { get; init; } = "";
-    public string Phone { get; init; } = "";
+    public string? Phone { get; init; } // null once erased
+    public string? Email { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime? ErasedAt { get; init; }
 }
 
 public sealed class Procedure
@@ -148,8 +155,9 @@ public sealed class SmsMessage
     public Guid ClinicId { get; init; }
     public Guid Id { get; init; }
     public string Kind { get; init; } = "";
-    public string ToPhone { get; init; } = "";
+    public string? ToPhone { get; init; } // null once the patient was erased
     public string Body { get; init; } = "";
+    public byte[]? BodySealed { get; init; } // the body once the text is done with (TextBodies)
     public string Status { get; init; } = "";
     public int Attempts { get; init; }
     public int? ErrorCode { get; init; }
