@@ -6,6 +6,7 @@ using ClinicPortal.Features.Events;
 using ClinicPortal.Features.Health;
 using ClinicPortal.Features.Latency;
 using ClinicPortal.Features.Messages;
+using ClinicPortal.Features.Operations;
 using ClinicPortal.Features.Patients;
 using ClinicPortal.Features.Privacy;
 using ClinicPortal.Features.Procedures;
@@ -31,10 +32,12 @@ try
         .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddPatients().AddStaffPages();
     builder.AddStaffPortal();
     builder.AddSecurity();
+    builder.AddTelemetry();
     builder.AddDataProtectionKeys();
 
     var app = builder.Build();
     app.UseSecurity();
+    app.UseMetricsEndpoint();
     app.UseProblemResponses();
     app.UseRateLimiter();
     app.MapStaffPortal();

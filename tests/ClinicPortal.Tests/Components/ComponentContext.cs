@@ -34,6 +34,7 @@ public static class ComponentContext
         s.AddSingleton<IClock>(SystemClock.Instance);
         s.AddSingleton<CommitSignal>();
         s.AddSingleton(bus ?? new ClinicEventBus(NullLogger<ClinicEventBus>.Instance));
+        s.AddSingleton<ClinicPortal.Features.Operations.ClinicMetrics>();
         s.AddSingleton<DashboardStore>();
         s.AddSingleton<ClinicPortal.Features.Latency.LatencyStore>();
         s.AddSingleton<AppointmentStore>();

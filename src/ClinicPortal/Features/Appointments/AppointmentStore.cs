@@ -13,7 +13,7 @@ public sealed record AppointmentFilter(DateTime? FromUtc, DateTime? ToUtc, Guid?
 public sealed record Choice(Guid Id, string Name);
 
 /// <summary>Staff reads and status changes for appointments, under row-level security for the staff member's clinic.</summary>
-public sealed class AppointmentStore(ClinicDb db)
+public sealed class AppointmentStore(ClinicDb db, Operations.ClinicMetrics metrics)
 {
     public static readonly string[] Statuses = ["pending", "confirmed", "cancelled", "completed", "no_show"];
 
@@ -94,6 +94,7 @@ public sealed class AppointmentStore(ClinicDb db)
                 select audit({actor}, {action}, 'appointment', {id.ToString()}, {detail}::jsonb - 'patient_name');
                 select emit_event({kind}, {detail}::jsonb);
                 """, ct);
+            if (to == "cancelled") metrics.Appointment("cancelled", "staff");
             return true;
         }, ct);
     }

@@ -9,7 +9,7 @@ namespace ClinicPortal.Features.Audit;
 /// (and every few seconds for rows other instances wrote). Kept off the booking transaction so the
 /// booking path never queues on a clinic's chain head (docs/design.md, Hot path).
 /// </summary>
-public sealed class AuditSealer(CommitSignal signal, ClinicDb db, ILogger<AuditSealer> logger) : BackgroundService
+public sealed class AuditSealer(CommitSignal signal, ClinicDb db, Operations.ClinicMetrics metrics, ILogger<AuditSealer> logger) : BackgroundService
 {
     private const int BatchSize = 500;
     private static readonly TimeSpan Sweep = TimeSpan.FromSeconds(2);
@@ -22,6 +22,7 @@ public sealed class AuditSealer(CommitSignal signal, ClinicDb db, ILogger<AuditS
             try
             {
                 while (await SealBatchAsync(stoppingToken) >= BatchSize) { }
+                metrics.SealerCaughtUp();
             }
             catch (NpgsqlException e)
             {

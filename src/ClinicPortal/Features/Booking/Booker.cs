@@ -35,15 +35,24 @@ public abstract record BookingOutcome
 /// database cannot know (clock, hours, time off, daylight saving), then one call to book_appointment,
 /// whose exclusion constraint decides conflicts. Alternatives are computed only after a conflict.
 /// </summary>
-public sealed class Booker(ClinicDb db, IClock clock, Privacy.DataKeys keys, Messages.SmsTexts texts, Messages.LinkTokens links)
+public sealed class Booker(ClinicDb db, IClock clock, Privacy.DataKeys keys, Messages.SmsTexts texts, Messages.LinkTokens links,
+    Operations.ClinicMetrics metrics)
 {
     // Each statement commits on its own in one round trip (the hot path); the unit of work wakes listeners when the booking is done.
-    public Task<BookingOutcome> BookAsync(Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers = null, CancellationToken ct = default) =>
-        db.RunAsync(conn => BookOnAsync(conn, clinic, r, who, answers), ct);
+    public async Task<BookingOutcome> BookAsync(Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers = null, CancellationToken ct = default) =>
+        Counted(await db.RunAsync(conn => BookOnAsync(conn, clinic, r, who, answers), ct), "booked", who.Source);
 
-    public Task<BookingOutcome> RescheduleAsync(Guid clinic, AppointmentKey key, LocalDate date, LocalTime time, Requester who,
+    public async Task<BookingOutcome> RescheduleAsync(Guid clinic, AppointmentKey key, LocalDate date, LocalTime time, Requester who,
         ToolAnswers? answers = null, CancellationToken ct = default) =>
-        db.RunAsync(conn => RescheduleOnAsync(conn, clinic, key, date, time, who, answers), ct);
+        Counted(await db.RunAsync(conn => RescheduleOnAsync(conn, clinic, key, date, time, who, answers), ct), "rescheduled", who.Source);
+
+    /// <summary>The outcome, counted in clinicportal.appointments (a replayed tool call was counted the first time).</summary>
+    private BookingOutcome Counted(BookingOutcome outcome, string done, string source)
+    {
+        if (outcome is BookingOutcome.Booked) metrics.Appointment(done, source);
+        else if (outcome is BookingOutcome.Conflict) metrics.Appointment("conflict", source);
+        return outcome;
+    }
 
     private async Task<BookingOutcome> BookOnAsync(Npgsql.NpgsqlConnection conn, Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers)
     {

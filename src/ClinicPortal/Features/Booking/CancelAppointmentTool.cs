@@ -7,7 +7,7 @@ using NodaTime;
 namespace ClinicPortal.Features.Booking;
 
 /// <summary>cancel_appointment: cancelled or not_found. A cancelled slot is free again at once.</summary>
-public sealed class CancelAppointmentTool(ToolLedger ledger) : ITool
+public sealed class CancelAppointmentTool(ToolLedger ledger, Operations.ClinicMetrics metrics) : ITool
 {
     public string Name => "cancel_appointment";
 
@@ -29,6 +29,7 @@ public sealed class CancelAppointmentTool(ToolLedger ledger) : ITool
                 select audit(@actor, 'appointment.cancelled', 'appointment', @id::text, @detail::jsonb - 'patient_name');
                 select emit_event('cancellation', @detail::jsonb); -- EventKinds.Cancellation
                 """, tx).With("clinic", ctx.ClinicId).With("id", a.Id).With("actor", ctx.Actor).With("detail", detail).RunAsync(ct);
+            metrics.Appointment("cancelled", "voice");
             return ToolJson.Serialize(new { status = "cancelled", confirmation_code = ConfirmationCode.Normalize(code), provider = a.ProviderSlug, starts_at = starts });
         }, ct);
     }

@@ -41,6 +41,9 @@ public sealed class ClinicEventBus(ILogger<ClinicEventBus> logger)
 
     public int SubscriberCount(Guid clinicId) => _byClinic.TryGetValue(clinicId, out var h) ? h.Handlers.Count : 0;
 
+    /// <summary>Live pages subscribed, over every clinic (a metric).</summary>
+    public int TotalSubscribers => _byClinic.Values.Sum(h => h.Handlers.Count);
+
     public async Task PublishAsync(ClinicEvent e)
     {
         var handlers = _everyClinic.Handlers.Concat(_byClinic.TryGetValue(e.ClinicId, out var subscribers) ? subscribers.Handlers : []);

@@ -11,7 +11,7 @@ namespace ClinicPortal.Features.Events;
 /// what was read may still fill in: missing ids are asked for again for a short while. Consumers
 /// de-duplicate by id.
 /// </summary>
-public sealed class EventFeed(ClinicDb db, ClinicEventBus bus, ILogger<EventFeed> logger) : BackgroundService
+public sealed class EventFeed(ClinicDb db, ClinicEventBus bus, Operations.ClinicMetrics metrics, ILogger<EventFeed> logger) : BackgroundService
 {
     private static readonly TimeSpan SafetyPoll = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan GapPatience = TimeSpan.FromSeconds(15);
@@ -73,6 +73,7 @@ public sealed class EventFeed(ClinicDb db, ClinicEventBus bus, ILogger<EventFeed
                 _gaps.Remove(r.Id);
                 using var doc = JsonDocument.Parse(r.Payload);
                 await bus.PublishAsync(new ClinicEvent(r.Id, r.ClinicId, r.Kind, DateTime.SpecifyKind(r.OccurredAt, DateTimeKind.Utc), doc.RootElement.Clone()));
+                metrics.EventPublished(DateTime.SpecifyKind(r.OccurredAt, DateTimeKind.Utc));
             }
             if (rows.Count(r => r.Id > before) < Batch) return;
         }

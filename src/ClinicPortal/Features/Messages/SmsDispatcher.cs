@@ -30,7 +30,8 @@ public sealed class SmsOptions
 /// may have reached Twilio is looked up there by its ref before any new send (see 0008_messages.sql).
 /// </summary>
 public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceScopeFactory scopes, IOptions<TwilioOptions> twilio,
-    IOptions<SmsOptions> options, SmsTexts texts, LinkTokens links, Privacy.DataKeys keys, TimeProvider time, ILogger<SmsDispatcher> log) : BackgroundService
+    IOptions<SmsOptions> options, SmsTexts texts, LinkTokens links, Privacy.DataKeys keys, Operations.ClinicMetrics metrics, TimeProvider time,
+    ILogger<SmsDispatcher> log) : BackgroundService
 {
     private SmsOptions O => options.Value;
 
@@ -81,6 +82,7 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
                 .With("limit", O.BatchSize).With("lease", O.LeaseSeconds)
                 .ListAsync(r => new Claimed(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5), r.GetBoolean(6)), ct);
         if (claimed.Count == 0) return 0;
+        foreach (var _ in claimed.Where(m => m.Attempts == 1)) metrics.Text("queued"); // counted once, at its first attempt
         var leaseTaken = Stopwatch.StartNew();
         await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = O.Concurrency, CancellationToken = ct },
             async (m, token) => await HandleAsync(m, leaseTaken, token));
@@ -165,7 +167,12 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
             .With("id", m.Id).With("attempts", m.Attempts).With("status", o.Status).With("sid", o.Sid).With("twilioStatus", o.TwilioStatus)
             .With("code", o.Code).With("error", o.Error).With("retryAt", o.RetryAt).With("optOut", o.OptOut).RunAsync(ct), ct);
         if (o.Status is "failed") log.LogWarning("Text message {MessageId} failed: {Code} {Error}", m.Id, o.Code, o.Error);
+        metrics.Text(o.Status == "queued" ? "retrying" : o.Status);
         if (o.Status is "queued") return; // a retry needs the body
+        if (o.Status is "sent")
+            await using (var conn = await db.OpenAsync(ct))
+                if (await conn.Command("select now() - created_at from sms_messages where id = @id").With("id", m.Id).ScalarAsync<TimeSpan?>(ct) is { } waited)
+                    metrics.TextAccepted(waited);
         try
         {
             await db.WriteAsync(m.ClinicId, (conn, tx) => TextBodies.SealAsync(conn, tx, keys, m.ClinicId, m.Id, ct), ct);

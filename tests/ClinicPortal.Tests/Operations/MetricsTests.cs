@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Http.Headers;
+using ClinicPortal.Tests.Support;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace ClinicPortal.Tests.Operations;
+
+/// <summary>GET /metrics: Prometheus text for the scraper holding the token, nothing for anyone else, and no patient data in any label.</summary>
+[Collection(PortalCollection.Name)]
+public sealed class MetricsTests(ClinicPortalFactory portal)
+{
+    [Fact]
+    public async Task Without_a_scrape_token_configured_there_is_no_metrics_endpoint()
+    {
+        using var client = portal.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "anything");
+        var response = await client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task The_scraper_with_the_token_gets_the_built_in_and_the_portals_metrics_and_no_label_carries_patient_data()
+    {
+        await using var scraped = portal.WithWebHostBuilder(b => b.UseSetting("Metrics:ScrapeToken", "scrape-token-for-tests"));
+        var clinic = await portal.CreateClinicAsync();
+        using var webhook = scraped.CreateClient();
+        webhook.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", clinic.Secret);
+        var phone = Phones.Unique();
+        var date = Dates.Upcoming(DayOfWeek.Monday);
+        await clinic.CallToolAsync("book_appointment", new { provider = "dr-a", date, time = "10:00", patient_name = "Metric Patient", patient_phone = phone },
+            client: webhook);
+        await clinic.CallToolAsync("book_appointment", new { provider = "dr-a", date, time = "10:00", patient_name = "Metric Loser", patient_phone = Phones.Unique() },
+            client: webhook);
+        await clinic.CallToolAsync("lookup_procedure", new { query = "botox" }, client: webhook);
+
+        using var scraper = scraped.CreateClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await scraper.GetAsync("/metrics")).StatusCode);
+        scraper.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "wrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await scraper.GetAsync("/metrics")).StatusCode);
+        scraper.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "scrape-token-for-tests");
+        var text = await scraper.GetStringAsync("/metrics");
+
+        Assert.Contains("clinicportal_webhook_tool_duration_milliseconds_bucket{", text);
+        Assert.Contains("tool=\"book_appointment\"", text);
+        Assert.Contains("outcome=\"conflict\"", text);
+        Assert.Contains("clinicportal_appointments_total{", text);
+        Assert.Contains("change=\"booked\"", text);
+        Assert.Contains("http_server_request_duration_seconds", text); // ASP.NET Core
+        Assert.Contains("db_client_", text); // Npgsql
+        Assert.Contains("dotnet_", text); // the .NET runtime
+        Assert.Contains("clinicportal_audit_sealer_lag_seconds", text);
+        Assert.Contains("clinicportal_events_feed_lag_seconds", text);
+        Assert.Contains("clinicportal_circuits_open", text);
+        foreach (var secret in new[] { phone, phone[3..], "Metric Patient", "Metric Loser", clinic.Secret, clinic.Id.ToString() })
+            Assert.DoesNotContain(secret, text);
+    }
+
+    [Fact]
+    public async Task With_an_otlp_endpoint_set_each_webhook_request_is_exported_as_a_trace_down_to_its_sql()
+    {
+        using var collector = new System.Net.HttpListener();
+        var port = FreePort();
+        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
+        collector.Start();
+        await using var traced = portal.WithWebHostBuilder(b => b
+            .UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", $"http://127.0.0.1:{port}")
+            .UseSetting("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            .UseSetting("OTEL_BSP_SCHEDULE_DELAY", "200"));
+        var clinic = await portal.CreateClinicAsync();
+        using var webhook = traced.CreateClient();
+        webhook.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", clinic.Secret);
+        await clinic.CallToolAsync("lookup_procedure", new { query = "botox" }, client: webhook);
+
+        // The OTLP/HTTP wire format: protobuf posted to /v1/traces. Span names and attributes are plain strings inside it.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var seen = new System.Text.StringBuilder();
+        while (DateTime.UtcNow < deadline && !(seen.ToString().Contains("/api/vapi/webhook") && seen.ToString().Contains("postgresql")))
+        {
+            var next = collector.GetContextAsync();
+            if (await Task.WhenAny(next, Task.Delay(deadline - DateTime.UtcNow)) != next) break;
+            var ctx = await next;
+            using var body = new MemoryStream();
+            await ctx.Request.InputStream.CopyToAsync(body);
+            if (ctx.Request.Url!.AbsolutePath == "/v1/traces")
+            {
+                Assert.Equal("application/x-protobuf", ctx.Request.ContentType);
+                seen.Append(System.Text.Encoding.Latin1.GetString(body.ToArray()));
+            }
+            ctx.Response.StatusCode = 200;
+            ctx.Response.Close();
+        }
+        Assert.Contains("/api/vapi/webhook", seen.ToString()); // the request's span
+        Assert.Contains("postgresql", seen.ToString()); // its SQL, as child spans (db.system)
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
