@@ -15,66 +15,20 @@ public static class SmsBench
     {
         var calls = int.Parse(o.Get("calls", "300"));
         var rate = double.Parse(o.Get("rate", "20"), System.Globalization.CultureInfo.InvariantCulture);
-        await using var twilio = await FakeTwilio.StartAsync();
-        var url = $"http://127.0.0.1:{FreePort()}";
-        var psi = new ProcessStartInfo(o.Get("portal-bin")!, ["--demo", "--urls", url, "--contentRoot", o.Get("content-root")!])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true,
-            Environment =
-            {
-                ["Database__DataDirectory"] = o.Get("data-dir")!,
-                ["Logging__LogLevel__Default"] = "Warning",
-                ["Twilio__BaseUrl"] = twilio.BaseUrl,
-                ["Twilio__AccountSid"] = FakeTwilio.AccountSid,
-                ["Twilio__AuthToken"] = FakeTwilio.AuthToken,
-                ["Twilio__FromNumber"] = FakeTwilio.FromNumber,
-                ["RateLimits__Webhook__PermitsPerSecond"] = "1000000", // measure the texts, not the per-credential limit
-                ["RateLimits__Webhook__Burst"] = "1000000",
-            },
-        };
-        using var portal = Process.Start(psi)!;
-        portal.OutputDataReceived += (_, _) => { };
-        portal.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("portal: " + e.Data); };
-        portal.BeginOutputReadLine();
-        portal.BeginErrorReadLine();
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri(url) };
-            for (var i = 0; !(await Ready(http)); i++)
-            {
-                if (portal.HasExited || i > 600) throw new InvalidOperationException("the portal did not start");
-                await Task.Delay(200);
-            }
-            http.DefaultRequestHeaders.Authorization = new("Bearer", o.Get("secret", "riverside-demo-secret"));
+        await using var portal = await ThrowawayPortal.StartAsync(o);
+        var twilio = portal.Twilio;
+        using var http = new HttpClient { BaseAddress = new Uri(portal.Url) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", o.Get("secret", "riverside-demo-secret"));
 
-            // A few unmeasured calls first (connection pools, JIT, prepared statements).
-            await RunCallsAsync(http, twilio, 20, rate, "+4477015");
-            Console.WriteLine($"report-to-SMS: {calls} calls ending without a booking, {rate:0.#} a second, each report's text timed to Twilio's receipt");
-            var started = Stopwatch.StartNew();
-            var (latencies, reportMs) = await RunCallsAsync(http, twilio, calls, rate, "+4477016");
-            Console.WriteLine($"  report webhook answered:      {Stats.Of(reportMs, started.Elapsed)}");
-            Console.WriteLine($"  report sent -> Twilio has it: {Stats.Of(latencies, started.Elapsed)}");
-            Console.WriteLine($"  target: under 1 s (the old system promised 5 s)");
-            return 0;
-        }
-        finally
-        {
-            // A graceful stop, so the portal stops the embedded database it started.
-            if (!portal.HasExited)
-            {
-                using var term = Process.Start("kill", ["-TERM", portal.Id.ToString()]);
-                await term.WaitForExitAsync();
-            }
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try { await portal.WaitForExitAsync(grace.Token); }
-            catch (OperationCanceledException) { portal.Kill(entireProcessTree: true); }
-        }
-    }
-
-    private static async Task<bool> Ready(HttpClient http)
-    {
-        try { return (await http.GetAsync("/health/ready")).IsSuccessStatusCode; }
-        catch (HttpRequestException) { return false; }
+        // A few unmeasured calls first (connection pools, JIT, prepared statements).
+        await RunCallsAsync(http, twilio, 20, rate, "+4477015");
+        Console.WriteLine($"report-to-SMS: {calls} calls ending without a booking, {rate:0.#} a second, each report's text timed to Twilio's receipt");
+        var started = Stopwatch.StartNew();
+        var (latencies, reportMs) = await RunCallsAsync(http, twilio, calls, rate, "+4477016");
+        Console.WriteLine($"  report webhook answered:      {Stats.Of(reportMs, started.Elapsed)}");
+        Console.WriteLine($"  report sent -> Twilio has it: {Stats.Of(latencies, started.Elapsed)}");
+        Console.WriteLine($"  target: under 1 s (the old system promised 5 s)");
+        return 0;
     }
 
     private static async Task<(List<double> Latencies, List<double> ReportMs)> RunCallsAsync(HttpClient http, FakeTwilio twilio, int calls, double rate,
@@ -113,12 +67,5 @@ public static class SmsBench
         }
         await Task.WhenAll(tasks);
         return (latencies, reportMs);
-    }
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -131,8 +131,17 @@ public sealed class PortalProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>The load tools' binary (`verify`, `bench`), built beside these tests.</summary>
+    public static string LoadToolBinary()
+    {
+        var (portal, contentRoot) = Locate();
+        var tool = portal.Replace(Path.Combine("src", "ClinicPortal", "bin"), Path.Combine("src", "ClinicPortal.LoadTest", "bin"))[..^"ClinicPortal".Length]
+                   + "ClinicPortal.LoadTest";
+        return File.Exists(tool) ? tool : throw new FileNotFoundException("build the load tools first", tool);
+    }
+
     /// <summary>The portal binary built beside these tests (same configuration), and its project folder.</summary>
-    private static (string Binary, string ContentRoot) Locate()
+    public static (string Binary, string ContentRoot) Locate()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         var parts = AppContext.BaseDirectory.TrimEnd('/').Split('/');
