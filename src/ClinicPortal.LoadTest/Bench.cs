@@ -5,8 +5,9 @@ namespace ClinicPortal.LoadTest;
 
 /// <summary>
 /// Drives a running portal's webhook over HTTP and prints throughput and p50/p95/p99 for uncontended
-/// bookings across many slots and for a collision storm (64 callers a slot), then runs pgbench with
-/// the same SQL the booking path sends, for comparison.
+/// bookings across many slots, calls in progress, a fixed arrival rate, a spike (ten times the rate for 30 s)
+/// and a collision storm (64 callers a slot), then runs pgbench with the same SQL the booking path sends, for
+/// comparison. With --soak DURATION it runs a steady rate instead and prints latency and memory each minute.
 /// </summary>
 public static class Bench
 {
@@ -27,6 +28,7 @@ public static class Bench
         using var webhook = new Webhook(url, secret, Math.Max(concurrency, stormCallers));
         Console.WriteLine($"Warming up ({url}) ...");
         await RunUncontendedAsync(webhook, Take, 300, concurrency);
+        if (o.Get("soak") is { } soak) return await SoakAsync(webhook, Take, Duration(soak), int.Parse(o.Get("soak-rate", "50")), o.Get("portal-pid"));
 
         Console.WriteLine($"Saturation: {concurrency} clients booking back to back (no pause), every request a different slot:");
         var (uncontended, failures) = await RunUncontendedAsync(webhook, Take, requests, concurrency);
@@ -42,6 +44,15 @@ public static class Bench
         var (paced, pacedFailures) = await RunPacedAsync(webhook, Take, rate, TimeSpan.FromSeconds(10));
         Console.WriteLine($"  {paced}" + (pacedFailures > 0 ? $"  ({pacedFailures} not booked!)" : ""));
         failures += pacedFailures;
+
+        var spikeBase = Math.Max(1, rate / 10);
+        Console.WriteLine($"Spike: {spikeBase}/s for 10 s, then ten times that ({spikeBase * 10}/s) for 30 s, then {spikeBase}/s for 10 s (open loop):");
+        foreach (var (phase, perSecond, seconds) in new[] { ("before", spikeBase, 10), ("spike", spikeBase * 10, 30), ("after", spikeBase, 10) })
+        {
+            var (stats, phaseFailures) = await RunPacedAsync(webhook, Take, perSecond, TimeSpan.FromSeconds(seconds));
+            Console.WriteLine($"  {phase,-7}{stats}" + (phaseFailures > 0 ? $"  ({phaseFailures} not booked!)" : ""));
+            failures += phaseFailures;
+        }
 
         Console.WriteLine($"Collision storm, {stormCallers} callers a slot, {stormSlots} slots one after another:");
         var latencies = new List<double>();
@@ -68,6 +79,38 @@ public static class Bench
     }
 
     private delegate (string Provider, string Date, string Time) NextSlot();
+
+    /// <summary>"10m", "90s", "1h" (a bare number is minutes).</summary>
+    private static TimeSpan Duration(string text) => text[^1] switch
+    {
+        's' => TimeSpan.FromSeconds(double.Parse(text[..^1], System.Globalization.CultureInfo.InvariantCulture)),
+        'h' => TimeSpan.FromHours(double.Parse(text[..^1], System.Globalization.CultureInfo.InvariantCulture)),
+        'm' => TimeSpan.FromMinutes(double.Parse(text[..^1], System.Globalization.CultureInfo.InvariantCulture)),
+        _ => TimeSpan.FromMinutes(double.Parse(text, System.Globalization.CultureInfo.InvariantCulture)),
+    };
+
+    /// <summary>
+    /// A soak: bookings at a steady rate for a long time, a table row each minute with that minute's latency, and the
+    /// portal's resident memory (from /proc, with --portal-pid) so a leak or a slow drift shows.
+    /// </summary>
+    private static async Task<int> SoakAsync(Webhook webhook, NextSlot take, TimeSpan duration, int perSecond, string? portalPid)
+    {
+        Console.WriteLine($"Soak: {perSecond} bookings/s for {duration.TotalMinutes:0.#} min, one row a minute:");
+        Console.WriteLine($"  {"minute",6} {"requests",9} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8} {"max ms",8} {"failed",7} {"RSS MB",8}");
+        var failures = 0;
+        for (var minute = 1; minute <= Math.Ceiling(duration.TotalMinutes); minute++)
+        {
+            var span = TimeSpan.FromMinutes(Math.Min(1, duration.TotalMinutes - (minute - 1)));
+            var (stats, failed) = await RunPacedAsync(webhook, take, perSecond, span);
+            failures += failed;
+            var rss = portalPid is not null && File.Exists($"/proc/{portalPid}/status")
+                ? File.ReadLines($"/proc/{portalPid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:")) is { } line
+                    ? (long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).ToString("0") : "?"
+                : "?";
+            Console.WriteLine($"  {minute,6} {stats.Count,9} {stats.P50,8:0.0} {stats.P95,8:0.0} {stats.P99,8:0.0} {stats.Max,8:0.0} {failed,7} {rss,8}");
+        }
+        return failures == 0 ? 0 : 1;
+    }
 
     private static async Task<(Stats, int Failures)> RunUncontendedAsync(Webhook webhook, NextSlot take, int requests, int concurrency)
     {
