@@ -48,11 +48,12 @@ public sealed class MessageStore(ClinicDb db, LinkTokens links, Privacy.DataKeys
         if (rows.Any(r => r.BodySealed is not null))
         {
             // Sealed bodies opened in a read-only transaction of this clinic (its keys only).
-            await using var conn = await db.OpenAsync(ct);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            await conn.Command(ClinicDb.SetClinic, tx).With("clinic", clinic).RunAsync(ct);
-            foreach (var r in rows.Where(r => r.BodySealed is not null))
-                r.Body = (await TextBodies.OpenAsync(conn, tx, keys, clinic, r.Id, r.Body, r.BodySealed, ct)).Replace(LinkTokens.Placeholder, LinkTokens.Mask);
+            await db.ReadAsync(clinic, async (conn, tx) =>
+            {
+                foreach (var r in rows.Where(r => r.BodySealed is not null))
+                    r.Body = (await TextBodies.OpenAsync(conn, tx, keys, clinic, r.Id, r.Body, r.BodySealed, ct)).Replace(LinkTokens.Placeholder, LinkTokens.Mask);
+                return true;
+            }, ct);
         }
         return ((IReadOnlyList<MessageRow>)rows, total);
     }, ct);

@@ -27,7 +27,7 @@ public sealed record PatientDetail(PatientSummary Patient, IReadOnlyList<Patient
 public sealed class PatientRecords(ClinicDb db, Privacy.DataKeys keys)
 {
     public Task<IReadOnlyList<PatientSummary>> SearchAsync(Guid clinic, string? text, CancellationToken ct = default) =>
-        db.WriteAsync(clinic, async (conn, tx) =>
+        db.ReadAsync(clinic, async (conn, tx) =>
         {
             var query = text?.Trim() ?? "";
             var digits = new string(query.Where(char.IsAsciiDigit).ToArray());
@@ -41,7 +41,7 @@ public sealed class PatientRecords(ClinicDb db, Privacy.DataKeys keys)
         }, ct);
 
     public Task<PatientDetail?> GetAsync(Guid clinic, Guid patient, CancellationToken ct = default) =>
-        db.WriteAsync(clinic, async (conn, tx) =>
+        db.ReadAsync(clinic, async (conn, tx) =>
         {
             var summary = await conn.Command(SummarySql + " where p.id = @patient", tx).With("patient", patient).FirstOrDefaultAsync(Summary, ct);
             if (summary is null) return null;

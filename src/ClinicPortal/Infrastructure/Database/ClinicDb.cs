@@ -57,6 +57,14 @@ public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed
         return result;
     }
 
+    /// <summary>Plain SQL reads under the clinic, in one transaction; nothing is committed and no listener is woken.</summary>
+    public async Task<T> ReadAsync<T>(Guid clinic, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> read, CancellationToken ct = default)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await BeginClinicTransactionAsync(conn, clinic, ct);
+        return await read(conn, tx);
+    }
+
     /// <summary>LINQ reads (EF Core) under the clinic, in one transaction; nothing is committed.</summary>
     public async Task<T> ReadDataAsync<T>(Guid clinic, Func<ClinicData, Task<T>> read, CancellationToken ct = default)
     {
