@@ -9,13 +9,11 @@ namespace ClinicPortal.Infrastructure;
 /// </summary>
 public sealed class CommandClinic : IAsyncDisposable
 {
-    private CommandClinic(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, string slug, string country) =>
-        (Conn, Tx, Id, Slug, Country) = (conn, tx, id, slug, country);
+    private CommandClinic(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, string country) => (Conn, Tx, Id, Country) = (conn, tx, id, country);
 
     public NpgsqlConnection Conn { get; }
     public NpgsqlTransaction Tx { get; }
     public Guid Id { get; }
-    public string Slug { get; }
     public string Country { get; }
 
     /// <summary>The clinic's transaction, or null after saying on standard error that there is no such clinic.</summary>
@@ -34,7 +32,7 @@ public sealed class CommandClinic : IAsyncDisposable
             return null;
         }
         await conn.Command(ClinicDb.SetClinic, tx).With("clinic", id).RunAsync();
-        return new CommandClinic(conn, tx, id, slug, clinic.Country);
+        return new CommandClinic(conn, tx, id, clinic.Country);
     }
 
     public Task CommitAsync() => Tx.CommitAsync();

@@ -58,10 +58,35 @@ public sealed class MetricsTests(ClinicPortalFactory portal)
     }
 
     [Fact]
+    public async Task A_text_twilio_accepts_records_how_long_it_waited_in_the_queue()
+    {
+        // Every portal of the run sends from the one outbox: listen to the meter in this process, whichever portal sends.
+        var waits = new System.Collections.Concurrent.ConcurrentBag<double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == ClinicPortal.Features.Operations.ClinicMetrics.MeterName && instrument.Name == "clinicportal.texts.queue_to_twilio")
+                    l.EnableMeasurementEvents(instrument);
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, seconds, _, _) => waits.Add(seconds));
+        listener.Start();
+        var clinic = await portal.CreateClinicAsync();
+        var phone = Phones.Unique();
+
+        await clinic.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Thursday), "10:00", phone: phone); // a voice booking: its confirmation text
+        await portal.Twilio.WaitForAsync(phone);
+        for (var i = 0; i < 50 && waits.IsEmpty; i++) await Task.Delay(100);
+
+        Assert.Contains(waits, s => s is >= 0 and < 30);
+    }
+
+    [Fact]
     public async Task With_an_otlp_endpoint_set_each_webhook_request_is_exported_as_a_trace_down_to_its_sql()
     {
         using var collector = new System.Net.HttpListener();
-        var port = FreePort();
+        var port = PortalProcess.FreePort();
         collector.Prefixes.Add($"http://127.0.0.1:{port}/");
         collector.Start();
         await using var traced = portal.WithWebHostBuilder(b => b
@@ -93,12 +118,5 @@ public sealed class MetricsTests(ClinicPortalFactory portal)
         }
         Assert.Contains("/api/vapi/webhook", seen.ToString()); // the request's span
         Assert.Contains("postgresql", seen.ToString()); // its SQL, as child spans (db.system)
-    }
-
-    private static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

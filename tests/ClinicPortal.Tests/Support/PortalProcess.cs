@@ -154,7 +154,7 @@ public sealed class PortalProcess : IAsyncDisposable
         return File.Exists(binary) ? (binary, project) : throw new FileNotFoundException("build the portal first", binary);
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -169,13 +169,16 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
         if (o.Status is "failed") log.LogWarning("Text message {MessageId} failed: {Code} {Error}", m.Id, o.Code, o.Error);
         metrics.Text(o.Status == "queued" ? "retrying" : o.Status);
         if (o.Status is "queued") return; // a retry needs the body
-        if (o.Status is "sent")
-            await using (var conn = await db.OpenAsync(ct))
-                if (await conn.Command("select now() - created_at from sms_messages where id = @id").With("id", m.Id).ScalarAsync<TimeSpan?>(ct) is { } waited)
-                    metrics.TextAccepted(waited);
         try
         {
-            await db.WriteAsync(m.ClinicId, (conn, tx) => TextBodies.SealAsync(conn, tx, keys, m.ClinicId, m.Id, ct), ct);
+            // One transaction in the text's clinic: how long it waited for Twilio (when it went), and its body sealed.
+            await db.WriteAsync(m.ClinicId, async (conn, tx) =>
+            {
+                if (o.Status is "sent"
+                    && await conn.Command("select now() - created_at from sms_messages where id = @id", tx).With("id", m.Id).ScalarAsync<TimeSpan?>(ct) is { } waited)
+                    metrics.TextAccepted(waited);
+                await TextBodies.SealAsync(conn, tx, keys, m.ClinicId, m.Id, ct);
+            }, ct);
         }
         catch (Npgsql.NpgsqlException e)
         {
