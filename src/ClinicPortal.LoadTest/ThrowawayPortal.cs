@@ -38,7 +38,8 @@ public sealed class ThrowawayPortal : IAsyncDisposable
             },
         };
         var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
+        // Its log (warnings and errors only) goes to standard error: a NO-GO's 5xx shows its cause there.
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("portal: " + e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("portal: " + e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

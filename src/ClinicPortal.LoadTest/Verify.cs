@@ -273,7 +273,9 @@ public static class Verify
         {
             new("success at least 95% (no 5xx)", success >= 95, $"{success:0.0}% of {requests.Count} requests"),
             new("p95 under 500 ms over every request", p95 < 500, $"{p95:0.0} ms"),
-            new("no unhandled errors", unhandled == 0, $"{unhandled} answered 5xx"),
+            new("no unhandled errors", unhandled == 0, unhandled == 0 ? "none answered 5xx"
+                : $"{unhandled} answered 5xx: " + string.Join(", ", requests.Where(r => r.Status >= 500).GroupBy(r => (r.Tool, r.Status))
+                    .Select(g => $"{g.Count()} × {g.Key.Tool} {g.Key.Status}"))),
         };
         var reasons = scenarios.SelectMany(s => s.Checks.Where(c => !c.Passed).Select(c => $"{s.Name}: {c.Name} ({c.Detail})"))
             .Concat(overall.Where(c => !c.Passed).Select(c => $"{c.Name} ({c.Detail})")).ToList();

@@ -1,3 +1,5 @@
+using ClinicPortal.Features.Alerts;
+using ClinicPortal.Features.Analytics;
 using ClinicPortal.Features.Audit;
 using ClinicPortal.Features.Booking;
 using ClinicPortal.Features.Calls;
@@ -29,7 +31,8 @@ try
     });
     builder.AddClinicDatabase().AddNoteKeys();
     builder.Services.AddProblemDetails().AddEvents().AddAudit().AddWebhooks().AddBooking().AddProcedures().AddCalls()
-        .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddPatients().AddStaffPages();
+        .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddPatients().AddStaffPages().AddAlerts(builder.Configuration)
+        .AddAnalytics();
     builder.AddStaffPortal();
     builder.AddSecurity();
     builder.AddTelemetry();
@@ -45,6 +48,7 @@ try
     app.MapEventsHub();
     app.MapAuditEndpoints();
     app.MapPatientEndpoints();
+    app.MapAnalyticsEndpoints();
     app.MapVapiEndpoints();
     app.MapTwilioEndpoints();
     app.MapHealthEndpoints();

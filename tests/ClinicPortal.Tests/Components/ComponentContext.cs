@@ -47,6 +47,9 @@ public static class ComponentContext
         s.AddSingleton<ClinicPortal.Features.Privacy.AppointmentNotes>();
         s.AddSingleton<ClinicPortal.Features.Calls.CallStore>();
         s.AddSingleton<ClinicPortal.Features.Patients.PatientRecords>();
+        s.AddSingleton<ClinicPortal.Features.Alerts.AlertStore>();
+        s.AddSingleton<ClinicPortal.Features.Analytics.AnalyticsStore>();
+        s.AddSingleton(portal.Services.GetRequiredService<ClinicPortal.Features.Alerts.AlertMonitor>());
         var auth = ctx.AddAuthorization();
         auth.SetAuthorized("Component Tester");
         auth.SetRoles(role);

@@ -18,6 +18,30 @@ public sealed class DashboardComponentTests(ClinicPortalFactory portal)
         })).RootElement);
 
     [Fact]
+    public async Task A_firing_alert_shows_as_a_banner_when_its_event_arrives_and_goes_when_it_resolves()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var bus = new ClinicEventBus(NullLogger<ClinicEventBus>.Instance);
+        await using var ctx = ComponentContext.For(portal, clinic, bus: bus);
+        var cut = ctx.Render<Dashboard>();
+        cut.WaitForAssertion(() => Assert.Equal(1, bus.SubscriberCount(clinic.Id)));
+        Assert.Empty(cut.FindAll("[data-testid=alert-webhook_p95]"));
+        var alert = JsonDocument.Parse("{\"rule\": \"webhook_p95\"}").RootElement;
+
+        await using (var su = portal.Superuser())
+            await su.ExecAsync("insert into alerts (clinic_id, rule, threshold, value, summary) values (@Id, 'webhook_p95', 500, 910, 'Webhook p95 910 ms over the last 5 min')",
+                new { clinic.Id });
+        await bus.PublishAsync(new ClinicEvent(long.MaxValue - 1, clinic.Id, EventKinds.Alert, DateTime.UtcNow, alert));
+        cut.WaitForAssertion(() => Assert.Contains("Webhook p95 910 ms", cut.Find("[data-testid=alert-webhook_p95]").TextContent));
+        Assert.Empty(cut.FindAll("[data-testid=activity] li")); // an alert is not an appointment's activity
+
+        await using (var su = portal.Superuser())
+            await su.ExecAsync("update alerts set resolved_at = now() where clinic_id = @Id", new { clinic.Id });
+        await bus.PublishAsync(new ClinicEvent(long.MaxValue, clinic.Id, EventKinds.Alert, DateTime.UtcNow, alert));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=alert-webhook_p95]")));
+    }
+
+    [Fact]
     public async Task An_event_pushed_into_the_notifier_renders_in_the_live_feed_of_that_clinic_only()
     {
         var clinic = await portal.CreateClinicAsync();

@@ -59,6 +59,7 @@ public static class TestDatabase
     {
         ["Staff:RevalidateSeconds"] = "1",
         ["Retention:FirstRunMinutes"] = "100000", // tests run it by hand: a run at a portal's start would audit other tests' clinics
+        ["Alerts:FirstRunSeconds"] = "2000000", // likewise the alert monitor (Operations/AlertTests runs it on a database of its own)
         ["DataProtection:Key"] = DataProtectionKey,
         ["RateLimits:SignIn:PerIpPerMinute"] = "100000",
         ["RateLimits:SignIn:PerAccountPerMinute"] = "100000",

@@ -21,6 +21,8 @@ public static class EventKinds
     public const string Sms = "sms";
     /// <summary>New webhook latency figures were flushed.</summary>
     public const string Latency = "latency";
+    /// <summary>An alert fired or resolved (Features/Alerts).</summary>
+    public const string Alert = "alert";
 }
 
 /// <summary>

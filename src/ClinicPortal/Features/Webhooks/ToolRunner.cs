@@ -9,7 +9,7 @@ public sealed record ToolCallResult(string ToolCallId, string Name, string? Resu
 /// Runs each tool call of a message in order, one transaction each. A call that cannot run gets its own error and the
 /// others still run: bad arguments, an unknown tool, a missing field, the database down or too slow. Nothing escapes as a 500.
 /// </summary>
-public sealed class ToolRunner(IEnumerable<ITool> tools, Operations.ClinicMetrics metrics, ILogger<ToolRunner> log)
+public sealed class ToolRunner(IEnumerable<ITool> tools, Operations.ClinicMetrics metrics, Latency.WebhookLatency counts, ILogger<ToolRunner> log)
 {
     public const string Unavailable =
         "The booking system is temporarily unavailable. Tell the caller we could not do this right now and will call them back, or ask them to try again in a few minutes.";
@@ -30,6 +30,7 @@ public sealed class ToolRunner(IEnumerable<ITool> tools, Operations.ClinicMetric
         // The tool's name from the portal's own list only: a label never takes what a caller (or an attacker) sent.
         metrics.ToolCall(_byName.ContainsKey(call.Name) ? call.Name : "unknown", result.Result,
             System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        counts.RecordToolCall(clinic, failed: result.Error is not null);
         return result;
     }
 

@@ -20,6 +20,9 @@ public sealed class ClinicDb(NpgsqlDataSource dataSource, CommitSignal committed
     /// <summary>A connection for work that is not one clinic's (cross-clinic SECURITY DEFINER functions, the event feed).</summary>
     public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken ct = default) => dataSource.OpenConnectionAsync(ct);
 
+    /// <summary>Drops the idle pooled connections (after the database went away, they are dead).</summary>
+    public void ClearPool() => dataSource.Clear();
+
     /// <summary>Several statements in one transaction under the clinic; committed, then listeners are woken. An exception rolls it all back.</summary>
     public async Task<T> WriteAsync<T>(Guid clinic, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct = default)
     {
