@@ -6,8 +6,8 @@ namespace ClinicPortal.LoadTest;
 /// <summary>
 /// Drives a running portal's webhook over HTTP and prints throughput and p50/p95/p99 for uncontended
 /// bookings across many slots, calls in progress, a fixed arrival rate, a spike (ten times the rate for 30 s)
-/// and a collision storm (64 callers a slot), then runs pgbench with the same SQL the booking path sends, for
-/// comparison. With --soak DURATION it runs a steady rate instead and prints latency and memory each minute.
+/// and collision storms (5, 20 and 64 callers a slot), then runs pgbench with the same SQL the booking path sends and
+/// with the fixed reference (reference-booking.pgbench), for comparison. With --soak DURATION it runs a steady rate instead and prints latency and memory each minute.
 /// </summary>
 public static class Bench
 {
@@ -30,9 +30,15 @@ public static class Bench
         await RunUncontendedAsync(webhook, Take, 300, concurrency);
         if (o.Get("soak") is { } soak) return await SoakAsync(webhook, Take, Duration(soak), int.Parse(o.Get("soak-rate", "50")), o.Get("portal-pid"));
 
+        var profile = Profile.For(o);
+        await profile.ResetAsync();
         Console.WriteLine($"Saturation: {concurrency} clients booking back to back (no pause), every request a different slot:");
         var (uncontended, failures) = await RunUncontendedAsync(webhook, Take, requests, concurrency);
         Console.WriteLine($"  {uncontended}" + (failures > 0 ? $"  ({failures} not booked!)" : ""));
+        await profile.PrintAsync();
+        Console.WriteLine($"Saturation from one phone number: {concurrency} clients booking back to back, every request the same caller:");
+        var (onePhone, onePhoneFailures) = await RunUncontendedAsync(webhook, Take, requests / 2, concurrency, _ => "+447701000001");
+        Console.WriteLine($"  {onePhone}" + (onePhoneFailures > 0 ? $"  ({onePhoneFailures} not booked!)" : ""));
 
         Console.WriteLine($"{concurrency} calls in progress, each caller speaking 1-3 s between tool calls, for 20 s:");
         var (talking, talkingFailures) = await RunCallersAsync(webhook, Take, concurrency, TimeSpan.FromSeconds(20));
@@ -54,28 +60,79 @@ public static class Bench
             failures += phaseFailures;
         }
 
-        Console.WriteLine($"Collision storm, {stormCallers} callers a slot, {stormSlots} slots one after another:");
-        var latencies = new List<double>();
         var wrong = 0;
-        var clock = Stopwatch.StartNew();
-        for (var s = 0; s < stormSlots; s++)
+        foreach (var callers in new[] { 5, 20, stormCallers }.Distinct())
         {
-            var (provider, date, time) = Take();
-            var answers = await Task.WhenAll(Enumerable.Range(0, stormCallers).Select(i => webhook.BookAsync(provider, date, time, $"+4477010{i:D5}")));
-            latencies.AddRange(answers.Select(a => a.Milliseconds));
-            if (answers.Count(a => a.Status == "booked") != 1 || answers.Count(a => a.Status == "conflict") != stormCallers - 1) wrong++;
+            Console.WriteLine($"Collision storm, {callers} callers a slot, {stormSlots} slots one after another:");
+            var latencies = new List<double>();
+            var wrongHere = 0;
+            var clock = Stopwatch.StartNew();
+            for (var s = 0; s < stormSlots; s++)
+            {
+                var (provider, date, time) = Take();
+                var answers = await Task.WhenAll(Enumerable.Range(0, callers).Select(i => webhook.BookAsync(provider, date, time, $"+4477010{i:D5}")));
+                latencies.AddRange(answers.Select(a => a.Milliseconds));
+                if (answers.Count(a => a.Status == "booked") != 1 || answers.Count(a => a.Status == "conflict") != callers - 1) wrongHere++;
+            }
+            Console.WriteLine($"  {Stats.Of(latencies, clock.Elapsed)}; slots with exactly one booking: {stormSlots - wrongHere}/{stormSlots}");
+            wrong += wrongHere;
         }
-        Console.WriteLine($"  {Stats.Of(latencies, clock.Elapsed)}; slots with exactly one booking: {stormSlots - wrong}/{stormSlots}");
 
         if (Options.AppConnection(o) is { } app && Options.OwnerConnection(o) is { } owner)
         {
             var (pg, mode) = await PgBench.RunAsync(app, owner, concurrency, TimeSpan.FromSeconds(int.Parse(o.Get("pgbench-seconds", "20"))));
             Console.WriteLine($"pgbench, the booking's SQL without HTTP, {concurrency} clients, the faster of two protocol modes ({mode}):");
             Console.WriteLine($"  {pg}");
-            Console.WriteLine($"HTTP bookings/s as a share of pgbench's: {uncontended.PerSecond / pg.PerSecond:P0} (target: at least 50%)");
+            Console.WriteLine($"HTTP bookings/s as a share of pgbench's: {uncontended.PerSecond / pg.PerSecond:P0}");
+            var seconds = TimeSpan.FromSeconds(int.Parse(o.Get("pgbench-seconds", "20")));
+            var reference = await PgBench.RunReferenceAsync(app, owner, concurrency, seconds, phones: 99_999_999);
+            var referenceOne = await PgBench.RunReferenceAsync(app, owner, concurrency, seconds, phones: 1);
+            Console.WriteLine($"Reference (reference-booking.pgbench: every write of a voice booking as raw SQL, one transaction), {concurrency} clients:");
+            Console.WriteLine($"  distinct numbers: {reference}");
+            Console.WriteLine($"  one number:       {referenceOne}");
+            Console.WriteLine($"Webhook bookings/s as a share of the reference: {uncontended.PerSecond / reference.PerSecond:P0} (target: at least 60%)");
         }
         else Console.WriteLine("pgbench: skipped (give --db-info FILE with the portal's connection strings)");
         return failures == 0 && wrong == 0 ? 0 : 1;
+    }
+
+    /// <summary>The database's side of a run: pg_stat_statements (loaded in the embedded database), read as its superuser.</summary>
+    private sealed class Profile(string? superuser)
+    {
+        public static Profile For(Options o) =>
+            new(o.Get("data-dir") is { } dir && Options.AppConnection(o) is { } app
+                ? $"Host={dir};Port={new Npgsql.NpgsqlConnectionStringBuilder(app).Port};Username=postgres;Database={new Npgsql.NpgsqlConnectionStringBuilder(app).Database};Pooling=false"
+                : null);
+
+        public async Task ResetAsync()
+        {
+            if (superuser is null) return;
+            await using var conn = new Npgsql.NpgsqlConnection(superuser);
+            await conn.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand("create extension if not exists pg_stat_statements; select pg_stat_statements_reset();", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        /// <summary>The statements that took the most time since the reset, with their share of it.</summary>
+        public async Task PrintAsync(int top = 10)
+        {
+            if (superuser is null) return;
+            await using var conn = new Npgsql.NpgsqlConnection(superuser);
+            await conn.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand("""
+                select calls, mean_exec_time, 100 * total_exec_time / sum(total_exec_time) over (), regexp_replace(query, '\s+', ' ', 'g')
+                  from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+                 order by total_exec_time desc limit @top
+                """, conn);
+            cmd.Parameters.AddWithValue("top", top);
+            await using var r = await cmd.ExecuteReaderAsync();
+            Console.WriteLine($"  {"calls",8} {"mean ms",8} {"time %",7}  statement (pg_stat_statements)");
+            while (await r.ReadAsync())
+            {
+                var query = r.GetString(3);
+                Console.WriteLine($"  {r.GetInt64(0),8} {r.GetDouble(1),8:0.00} {r.GetDouble(2),7:0.0}  {(query.Length > 110 ? query[..110] + "…" : query)}");
+            }
+        }
     }
 
     private delegate (string Provider, string Date, string Time) NextSlot();
@@ -112,7 +169,8 @@ public static class Bench
         return failures == 0 ? 0 : 1;
     }
 
-    private static async Task<(Stats, int Failures)> RunUncontendedAsync(Webhook webhook, NextSlot take, int requests, int concurrency)
+    private static async Task<(Stats, int Failures)> RunUncontendedAsync(Webhook webhook, NextSlot take, int requests, int concurrency,
+        Func<int, string>? phone = null)
     {
         var latencies = new ConcurrentBag<double>();
         var failures = 0;
@@ -129,7 +187,7 @@ public static class Bench
                     if (remaining-- <= 0) return;
                     slot = take();
                 }
-                var a = await webhook.BookAsync(slot.Provider, slot.Date, slot.Time, $"+4477{10 + worker:D2}{Random.Shared.Next(1000000):D6}");
+                var a = await webhook.BookAsync(slot.Provider, slot.Date, slot.Time, phone?.Invoke(worker) ?? $"+4477{10 + worker:D2}{Random.Shared.Next(1000000):D6}");
                 latencies.Add(a.Milliseconds);
                 if (a.Status != "booked") Interlocked.Increment(ref failures);
             }

@@ -37,7 +37,33 @@ public static class PgBench
         return simple.PerSecond >= prepared.PerSecond ? (simple, "simple protocol, the app's two round trips") : (prepared, "prepared statements");
     }
 
-    private static async Task<Stats> RunScriptAsync(string appConnection, string script, string mode, int clients, TimeSpan duration)
+    /// <summary>
+    /// The fixed reference (reference-booking.pgbench): every write of one voice booking as raw SQL in one transaction under
+    /// row-level security, with callers spread over `phones` numbers (1: every booking reuses one patient).
+    /// </summary>
+    public static async Task<Stats> RunReferenceAsync(string appConnection, string ownerConnection, int clients, TimeSpan duration, long phones)
+    {
+        var (clinic, provider) = await DemoIdsAsync(ownerConnection);
+        await using (var conn = new NpgsqlConnection(ownerConnection))
+        {
+            await conn.OpenAsync();
+            await using var tx = await conn.BeginTransactionAsync();
+            await using var cmd = new NpgsqlCommand($"""
+                create sequence if not exists reference_slot;
+                grant usage on sequence reference_slot to clinic_app;
+                select set_config('app.clinic_id', '{clinic}', true);
+                insert into patients (clinic_id, name, phone) values ('{clinic}', 'Reference Caller', '+447700000001') on conflict do nothing;
+                """, conn, tx);
+            await cmd.ExecuteNonQueryAsync();
+            await tx.CommitAsync();
+        }
+        var script = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "reference-booking.pgbench"));
+        return await RunScriptAsync(appConnection, script, "prepared", clients, duration,
+            ["-D", $"clinic={clinic}", "-D", $"provider={provider}", "-D", $"phones={phones}"]);
+    }
+
+    private static async Task<Stats> RunScriptAsync(string appConnection, string script, string mode, int clients, TimeSpan duration,
+        string[]? variables = null)
     {
         var dir = Directory.CreateTempSubdirectory("clinic-pgbench-").FullName;
         var file = Path.Combine(dir, "booking.sql");
@@ -45,8 +71,10 @@ public static class PgBench
         var cs = new NpgsqlConnectionStringBuilder(appConnection);
         var pgbench = Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", "pgbench")).First(File.Exists);
         var psi = new ProcessStartInfo(pgbench) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
-        foreach (var a in new[] { "-n", "-h", cs.Host!, "-p", cs.Port.ToString(), "-U", cs.Username!, "-c", clients.ToString(), "-j", "2",
-                     "-T", ((int)duration.TotalSeconds).ToString(), "-M", mode, "-f", file, "-l", "--log-prefix", Path.Combine(dir, "tx"), cs.Database! })
+        string[] arguments = ["-n", "-h", cs.Host!, "-p", cs.Port.ToString(), "-U", cs.Username!, "-c", clients.ToString(), "-j", "2",
+            "-T", ((int)duration.TotalSeconds).ToString(), "-M", mode, "-f", file, "-l", "--log-prefix", Path.Combine(dir, "tx"),
+            .. variables ?? [], cs.Database!];
+        foreach (var a in arguments)
             psi.ArgumentList.Add(a);
         psi.Environment["PGPASSWORD"] = cs.Password;
         using var p = Process.Start(psi)!;

@@ -17,8 +17,12 @@ public sealed class Webhook(string baseUrl, string secret, int connections) : ID
 
     public sealed record Answer(string Status, JsonElement Result, double Milliseconds);
 
-    public async Task<Answer> BookAsync(string provider, string date, string time, string phone, string? procedure = "Consultation",
-        string patient = "Load Test")
+    public Task<Answer> BookAsync(string provider, string date, string time, string phone, string? procedure = "Consultation",
+        string patient = "Load Test") =>
+        ToolAsync("book_appointment", new { provider, date, time, procedure, patient_name = patient, patient_phone = phone });
+
+    /// <summary>One tool call as Vapi sends it: the status of its result (or "error: …", "http NNN") and the time taken.</summary>
+    public async Task<Answer> ToolAsync(string name, object arguments)
     {
         var id = "lt-" + Guid.NewGuid().ToString("N");
         var message = new
@@ -26,8 +30,7 @@ public sealed class Webhook(string baseUrl, string secret, int connections) : ID
             message = new
             {
                 type = "tool-calls", call = new { id = "loadtest" },
-                toolCallList = new[] { new { id, type = "function", function = new { name = "book_appointment",
-                    arguments = new { provider, date, time, procedure, patient_name = patient, patient_phone = phone } } } },
+                toolCallList = new[] { new { id, type = "function", function = new { name, arguments } } },
             },
         };
         var started = Stopwatch.GetTimestamp();

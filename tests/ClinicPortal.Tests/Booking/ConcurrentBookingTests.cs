@@ -28,6 +28,27 @@ public sealed class ConcurrentBookingTests(ClinicPortalFactory portal)
     }
 
     [Fact]
+    public async Task A_returning_callers_booking_does_not_wait_for_a_transaction_that_holds_their_patient_row()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var date = Dates.Upcoming(DayOfWeek.Thursday);
+        Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "10:00", phone: "+447700100777")).GetProperty("status").GetString());
+
+        await using var su = portal.Superuser();
+        await su.OpenAsync();
+        await using var tx = await su.BeginTransactionAsync();
+        // Held as an update of the row would hold it (the old upsert's ON CONFLICT DO UPDATE did, until its commit).
+        await su.ExecAsync("select 1 from patients where clinic_id = @Id and phone = '+447700100777' for no key update", new { clinic.Id }, tx);
+        var second = clinic.BookAsync("dr-b", date, "11:00", phone: "+447700100777");
+        var finished = await Task.WhenAny(second, Task.Delay(TimeSpan.FromSeconds(10))) == second;
+        await tx.RollbackAsync();
+
+        Assert.True(finished, "the booking waited for the patient's row");
+        Assert.Equal("booked", (await second).GetProperty("status").GetString());
+        Assert.Equal(1, await clinic.CountAsync("patients"));
+    }
+
+    [Fact]
     public async Task Bookings_of_different_slots_get_unique_confirmation_codes()
     {
         var clinic = await portal.CreateClinicAsync();

@@ -45,8 +45,8 @@ public sealed record AnalyticsReport(DateOnly From, DateOnly To, string TimeZone
 /// <summary>
 /// The analytics of one clinic over a range of its days (docs/operations.md, Analytics), in read-only transactions:
 /// calls by arrival, tool calls and texts by creation, appointments by start, all in the clinic's time zone; webhook
-/// latency from the hourly histograms. Each read is one indexed range scan (0023_alerts.sql, 0024_analytics.sql), and the
-/// five run at once.
+/// latency from the hourly histograms. Each read is one range scan, indexed but for the texts (0023_alerts.sql,
+/// 0024_analytics.sql, 0025: an index on texts by time misled the booking path's daily-cap count), and the five run at once.
 /// </summary>
 public sealed class AnalyticsStore(ClinicDb db)
 {
