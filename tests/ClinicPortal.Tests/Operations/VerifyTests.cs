@@ -8,7 +8,7 @@ namespace ClinicPortal.Tests.Operations;
 /// The release verdict, run as `./clinic verify` runs it: GO with every scenario passing on a throwaway portal, NO-GO
 /// (exit 1, with the reasons) when the checks fail, reports in three formats, and regressions flagged from the history.
 /// </summary>
-[Collection(PortalCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class VerifyTests(ClinicPortalFactory portal)
 {
     [Fact]

@@ -17,6 +17,16 @@ public sealed class PortalCollection : ICollectionFixture<ClinicPortalFactory>
     public const string Name = "portal";
 }
 
+/// <summary>
+/// Tests that measure latency against their budgets (the release verdict): run after every parallel collection, on an
+/// otherwise idle machine, so the two cores are not shared with the rest of the suite.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AloneCollection : ICollectionFixture<ClinicPortalFactory>
+{
+    public const string Name = "alone";
+}
+
 /// <summary>The real app over HTTP on the test cluster, with intent methods for the tests.</summary>
 public sealed class ClinicPortalFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {

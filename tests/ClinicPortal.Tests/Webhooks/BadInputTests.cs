@@ -71,6 +71,7 @@ public sealed class BadInputTests(ClinicPortalFactory portal)
     [InlineData("{\"id\": \"bad\", \"type\": \"function\", \"function\": {\"name\": \"book_appointment\", \"arguments\": [1]}}", "must be a JSON object")]
     [InlineData("{\"id\": \"bad\", \"type\": \"function\", \"function\": {\"name\": \"book_appointment\", \"arguments\": \"{nope\"}}", "not JSON")]
     [InlineData("{\"id\": \"bad\", \"type\": \"function\", \"function\": {\"name\": \"book_appointment\", \"arguments\": {\"provider\": \"dr-a\"}}}", "missing argument")]
+    [InlineData("{\"id\": \"bad\", \"type\": \"function\", \"function\": {\"name\": \"lookup_procedure\", \"arguments\": {\"query\": \"botox\\u0000\"}}}", "NUL character")]
     public async Task One_bad_call_gets_its_own_error_and_the_others_in_the_message_still_run(string bad, string said)
     {
         var clinic = await portal.CreateClinicAsync();
@@ -87,6 +88,32 @@ public sealed class BadInputTests(ClinicPortalFactory portal)
         Assert.Equal(("good", "lookup_procedure"), (results[1].GetProperty("toolCallId").GetString(), results[1].GetProperty("name").GetString()));
         Assert.Contains("Anti-wrinkle", results[1].GetProperty("result").GetString());
         Assert.Equal(0, await clinic.CountAsync("appointments"));
+    }
+
+    [Fact]
+    public async Task A_tool_call_whose_id_holds_a_nul_character_gets_its_own_error_not_unavailable()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        using var client = clinic.Client();
+        var body = """{"message": {"type": "tool-calls", "call": {"id": "c"}, "toolCallList": [{"id": "nul\u0000id", "type": "function", "function": {"name": "lookup_procedure", "arguments": {"query": "botox"}}}]}}""";
+        var response = await client.PostAsync("/api/vapi/webhook", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var entry = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("results")[0];
+        Assert.Contains("U+0000", entry.GetProperty("error").GetString());
+        Assert.Equal(0, await clinic.CountAsync("tool_calls"));
+    }
+
+    [Fact]
+    public async Task A_server_message_holding_a_nul_character_gets_400_not_a_database_error()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        using var client = clinic.Client();
+        var body = """{"message": {"type": "status-update", "status": "ended", "endedReason": "hang\u0000up", "call": {"id": "nul-call"}}}""";
+        var response = await client.PostAsync("/api/vapi/webhook", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("U+0000", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, await clinic.CountAsync("call_messages"));
     }
 
     [Fact]

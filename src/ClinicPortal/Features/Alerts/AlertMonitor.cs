@@ -29,6 +29,7 @@ public sealed class AlertMonitor(ClinicDb db, AlertMail mail, IConfiguration con
     private DateTime? _databaseDownSince;
     private bool _databaseAlertRaised;
     private string? _databaseProblem;
+    private readonly HashSet<Guid> _recordedOutage = []; // clinics whose history already has the outage that just ended
 
     /// <summary>Since when this instance has not reached the database, once that has lasted the rule's threshold; else null.</summary>
     public DateTime? DatabaseDownSince => _databaseAlertRaised ? _databaseDownSince : null;
@@ -107,15 +108,17 @@ public sealed class AlertMonitor(ClinicDb db, AlertMail mail, IConfiguration con
 
     private async Task DatabaseBackAsync(DateTime since, CancellationToken ct)
     {
-        var raised = _databaseAlertRaised;
-        (_databaseDownSince, _databaseAlertRaised) = (null, false);
-        if (!raised) return;
-        DatabaseStateChanged?.Invoke();
+        if (!_databaseAlertRaised)
+        {
+            _databaseDownSince = null; // a blip shorter than the threshold: nothing to record
+            return;
+        }
         var now = DateTime.UtcNow;
         var minutes = Math.Round((decimal)(now - since).TotalMinutes, 1);
         var summary = $"The database was unreachable from {since:HH:mm} to {now:HH:mm} UTC ({minutes} min): {_databaseProblem}";
         if (summary.Length > 500) summary = summary[..500];
-        foreach (var (clinic, contacts) in _contacts.Where(c => c.Value.Database.Enabled))
+        // Each clinic's record commits on its own; if the database fails again half way, the next round records the rest.
+        foreach (var (clinic, contacts) in _contacts.Where(c => c.Value.Database.Enabled && !_recordedOutage.Contains(c.Key)))
         {
             await db.WriteAsync(clinic, async (conn, tx) =>
             {
@@ -124,7 +127,11 @@ public sealed class AlertMonitor(ClinicDb db, AlertMail mail, IConfiguration con
                     .ScalarAsync<long>(ct);
                 await conn.Command("select notify_alert(@id, @body)", tx).With("id", id).With("body", TextBody(contacts.Name, summary)).RunAsync(ct);
             }, ct);
+            _recordedOutage.Add(clinic);
         }
+        (_databaseDownSince, _databaseAlertRaised) = (null, false);
+        _recordedOutage.Clear();
+        DatabaseStateChanged?.Invoke();
     }
 
     /// <summary>Measures one clinic's rules and records each; texts and emails what fired.</summary>

@@ -31,6 +31,8 @@ public sealed class ToolArguments(JsonElement obj)
             throw new ToolArgumentException($"argument '{name}' must be a string");
         var s = v.GetString()!.Trim();
         if (s.Length > 2000) throw new ToolArgumentException($"argument '{name}' is too long");
+        // PostgreSQL text cannot hold U+0000: refused here as bad input, not met later as a database error.
+        if (s.Contains('\0')) throw new ToolArgumentException($"argument '{name}' contains a NUL character (U+0000)");
         return s.Length == 0 ? null : s;
     }
 }

@@ -47,6 +47,10 @@ public sealed class ToolRunner(IEnumerable<ITool> tools, Operations.ClinicMetric
         {
             return new ToolCallResult(call.Id, call.Name, Error: e.Message);
         }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.CharacterNotInRepertoire)
+        {
+            return new ToolCallResult(call.Id, call.Name, Error: "the call's id holds a NUL character (U+0000), which cannot be stored");
+        }
         catch (Exception e) when (e is NpgsqlException or TimeoutException && !ct.IsCancellationRequested)
         {
             log.LogError(e, "Tool call {ToolCallId} ({Tool}) could not reach the database", call.Id, call.Name);

@@ -37,6 +37,12 @@ public static class VapiEndpoints
         {
             return await AnswerAsync(http, credentials, answerers, limits, config, logs, ct);
         }
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.CharacterNotInRepertoire)
+        {
+            // Text PostgreSQL cannot store (U+0000): the sender's mistake, and nothing was written.
+            return ProblemResponses.Problem(StatusCodes.Status400BadRequest, "Invalid text",
+                "A text field of the message holds a NUL character (U+0000), which cannot be stored.");
+        }
         catch (Npgsql.NpgsqlException e) when (!ct.IsCancellationRequested)
         {
             // Tool calls say this per call (ToolRunner); here the database failed before or after them.
