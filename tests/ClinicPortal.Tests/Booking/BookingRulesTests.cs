@@ -61,6 +61,24 @@ public sealed class BookingRulesTests(ClinicPortalFactory portal)
     }
 
     [Fact]
+    public async Task Replaying_an_availability_call_returns_its_first_answer_even_after_the_slot_was_taken()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var date = Dates.Upcoming(DayOfWeek.Monday);
+        var id = TestClinic.NewToolCallId();
+        var first = await clinic.CallToolAsync("check_availability", new { date, provider = "dr-a" }, id);
+        var firstSlot = first.GetProperty("slots")[0].GetProperty("starts_at").GetString()!;
+        Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, firstSlot[11..16])).GetProperty("status").GetString());
+
+        var replays = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => clinic.CallToolAsync("check_availability", new { date, provider = "dr-a" }, id)));
+        var fresh = await clinic.CallToolAsync("check_availability", new { date, provider = "dr-a" });
+
+        Assert.All(replays, r => Assert.Equal(first.ToString(), r.ToString()));
+        Assert.NotEqual(firstSlot, fresh.GetProperty("slots")[0].GetProperty("starts_at").GetString());
+        Assert.Equal(1, await clinic.CountAsync("tool_calls", $"tool_call_id = '{id}' and result is not null"));
+    }
+
+    [Fact]
     public async Task A_cancelled_slot_can_be_booked_again()
     {
         var clinic = await portal.CreateClinicAsync();

@@ -17,28 +17,31 @@ public sealed record BookingContext(ClinicInfo Clinic, ProviderRef? Provider, Pr
 
     private const string ProviderMatch = "(p.slug = @slug or p.id::text = @raw or lower(p.name) = lower(@raw))";
 
+    /// <summary>The id of the active provider a caller named (parameters @raw and @slug), as a subquery; null when none matches.</summary>
+    public const string NamedProvider = $"(select p.id from providers p where p.active and {ProviderMatch} order by p.slug limit 1)";
+
     private const string Sql = $"""
         {ScheduleRows.ClinicSql}
-        select p.id, p.slug, p.name from providers p where p.active and {ProviderMatch} limit 1;
+        select p.id, p.slug, p.name from providers p where p.id = {NamedProvider};
         select h.provider_id, h.weekday, h.starts_at, h.ends_at
-          from working_hours h join providers p on p.clinic_id = h.clinic_id and p.id = h.provider_id where {ProviderMatch};
-        select t.provider_id, t.starts_at, t.ends_at
-          from time_off t join providers p on p.clinic_id = t.clinic_id and p.id = t.provider_id
-         where {ProviderMatch} and t.ends_at > @from and t.starts_at < @to;
-        {ProcedureCatalog.MatchSql}
+          from working_hours h where h.provider_id = {NamedProvider};
+        select t.provider_id, t.starts_at, t.ends_at from time_off t
+         where t.provider_id = {NamedProvider} and t.ends_at > @from and t.starts_at < @to;
         """;
 
     public static async Task<BookingContext> LoadAsync(NpgsqlConnection conn, Guid clinic, string provider, string? procedure, LocalDate day)
     {
         var (from, to) = ScheduleStore.Window(day, 1);
-        await using var cmd = conn.ForClinic(clinic, Sql).With("raw", provider).With("slug", Slug(provider))
-            .With("query", procedure).With("from", from.ToDateTimeUtc()).With("to", to.ToDateTimeUtc());
+        // The procedure's match runs only when one was named: it is the costliest statement here (term_match_score).
+        await using var cmd = conn.ForClinic(clinic, procedure is null ? Sql : Sql + ProcedureCatalog.MatchSql).With("raw", provider)
+            .With("slug", Slug(provider)).With("from", from.ToDateTimeUtc()).With("to", to.ToDateTimeUtc());
+        if (procedure is not null) cmd.With("query", procedure);
         await using var reader = await cmd.ReaderAsync();
         var clinicInfo = (await reader.RowsAsync(ScheduleRows.Clinic)).Single();
         var match = (await reader.RowsAsync(ScheduleRows.Provider)).SingleOrDefault();
         var hours = await reader.RowsAsync(ScheduleRows.Hours);
         var timeOff = await reader.RowsAsync(ScheduleRows.Span);
-        var procedureRow = (await reader.RowsAsync(ProcedureCatalog.Row)).SingleOrDefault();
+        var procedureRow = procedure is null ? null : (await reader.RowsAsync(ProcedureCatalog.Row)).SingleOrDefault();
         return new BookingContext(clinicInfo, match, procedureRow, hours, timeOff);
     }
 

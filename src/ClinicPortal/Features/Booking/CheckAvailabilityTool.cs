@@ -25,21 +25,14 @@ public sealed class CheckAvailabilityTool(ToolLedger ledger, IClock clock) : ITo
             "evening" => t => t.Hour >= 17,
             _ => throw new ToolArgumentException("argument 'time_of_day' must be morning, afternoon, evening or any"),
         };
-        return ledger.RunOnceAsync(ctx, Name, async (conn, tx) =>
+        // Two round trips (ToolLedger.AnswerOnceAsync): one read of the named provider's (or every provider's) day and the
+        // named procedure, then the answer's record.
+        return ledger.AnswerOnceAsync(ctx, Name, async conn =>
         {
-            Guid? providerId = null;
-            if (providerName is not null)
-            {
-                var c = await BookingContext.LoadAsync(conn, ctx.ClinicId, providerName, null, date);
-                if (c.Provider is null) return ToolJson.Invalid($"this clinic has no provider '{providerName}'");
-                providerId = c.Provider.Id;
-            }
-            ProcedureRow? procedure = null;
-            if (procedureName is not null && (procedure = await ProcedureCatalog.FindAsync(conn, tx, ctx.ClinicId, procedureName)) is null)
-                return ToolJson.Invalid($"this clinic does not offer '{procedureName}'");
-
             var (from, to) = ScheduleStore.Window(date, 1);
-            var s = await ScheduleStore.LoadAsync(conn, tx, ctx.ClinicId, providerId, from, to);
+            var (s, procedure) = await ScheduleStore.LoadForCallerAsync(conn, ctx.ClinicId, providerName, procedureName, from, to);
+            if (providerName is not null && s.Providers.Count == 0) return ToolJson.Invalid($"this clinic has no provider '{providerName}'");
+            if (procedureName is not null && procedure is null) return ToolJson.Invalid($"this clinic does not offer '{procedureName}'");
             var now = clock.GetCurrentInstant();
             if (date < now.InZone(s.Clinic.Zone).Date) return ToolJson.Invalid("that date is in the past");
             var length = Duration.FromMinutes(procedure?.DurationMinutes ?? (int)BookingContext.DefaultLength.TotalMinutes);

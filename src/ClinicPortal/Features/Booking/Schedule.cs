@@ -1,4 +1,5 @@
 using ClinicPortal.Shared;
+using ClinicPortal.Features.Procedures;
 using ClinicPortal.Infrastructure.Database;
 using NodaTime;
 using Npgsql;
@@ -42,13 +43,12 @@ public static class ScheduleStore
 {
     // Appointments overlapping the window come from appointments_upcoming (clinic, provider, blocked_until; 0025): the
     // clinic's past is never read. Plain comparisons, not the range overlap (&&) of the no-overlap constraint: under
-    // row-level security PostgreSQL only lets leakproof operators into an index scan, and && is not one. One text for one
-    // provider and one for all: an "is null or" test would keep the index out.
-    private static string LoadSql(bool oneProvider)
+    // row-level security PostgreSQL only lets leakproof operators into an index scan, and && is not one. One text per way
+    // of choosing providers (all, by id, by the name a caller said): an "is null or" test would keep the index out.
+    private static string LoadSql(string providers, string provider)
     {
-        var provider = oneProvider ? "provider_id = @provider" : "true";
         return ScheduleRows.ClinicSql + $"""
-            select id, slug, name from providers where active and {(oneProvider ? "id = @provider" : "true")} order by slug;
+            select id, slug, name from providers p where p.active and {providers} order by slug;
             select provider_id, weekday, starts_at, ends_at from working_hours where {provider};
             select provider_id, starts_at, ends_at from time_off where {provider} and ends_at > @from and starts_at < @to
             union all
@@ -58,7 +58,8 @@ public static class ScheduleStore
             """;
     }
 
-    private static readonly string OneProviderSql = LoadSql(true), EveryProviderSql = LoadSql(false);
+    private static readonly string EveryProviderSql = LoadSql("true", "true"), OneProviderSql = LoadSql("p.id = @provider", "provider_id = @provider");
+    private static readonly string NamedProviderSql = LoadSql($"p.id = {BookingContext.NamedProvider}", $"provider_id = {BookingContext.NamedProvider}");
 
     /// <summary>Loads in one round trip; provider null means every active provider of the clinic.</summary>
     public static async Task<Schedule> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid clinic, Guid? provider,
@@ -68,6 +69,28 @@ public static class ScheduleStore
             .With("from", from.ToDateTimeUtc()).With("to", to.ToDateTimeUtc());
         if (provider is { } id) cmd.With("provider", id);
         await using var reader = await cmd.ReaderAsync();
+        return await ReadAsync(reader);
+    }
+
+    /// <summary>
+    /// What a caller's question needs, in one round trip: the schedule of the provider they named (none listed when no
+    /// active provider matches; every active one when they named none) and the procedure they named (null when none
+    /// matches, or none was named).
+    /// </summary>
+    public static async Task<(Schedule Schedule, ProcedureRow? Procedure)> LoadForCallerAsync(NpgsqlConnection conn, Guid clinic,
+        string? provider, string? procedure, Instant from, Instant to)
+    {
+        var sql = (provider is null ? EveryProviderSql : NamedProviderSql) + (procedure is null ? "" : ProcedureCatalog.MatchSql);
+        await using var cmd = conn.ForClinic(clinic, sql).With("from", from.ToDateTimeUtc()).With("to", to.ToDateTimeUtc());
+        if (provider is not null) cmd.With("raw", provider).With("slug", BookingContext.Slug(provider));
+        if (procedure is not null) cmd.With("query", procedure);
+        await using var reader = await cmd.ReaderAsync();
+        var schedule = await ReadAsync(reader);
+        return (schedule, procedure is null ? null : (await reader.RowsAsync(ProcedureCatalog.Row)).SingleOrDefault());
+    }
+
+    private static async Task<Schedule> ReadAsync(NpgsqlDataReader reader)
+    {
         var info = (await reader.RowsAsync(ScheduleRows.Clinic)).Single();
         var providers = await reader.RowsAsync(ScheduleRows.Provider);
         var hours = await reader.RowsAsync(ScheduleRows.Hours);

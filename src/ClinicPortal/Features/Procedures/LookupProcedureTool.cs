@@ -10,9 +10,9 @@ public sealed class LookupProcedureTool(ToolLedger ledger) : ITool
     public Task<string> RunAsync(ToolContext ctx, ToolArguments args, CancellationToken ct)
     {
         var query = args.Required("query");
-        return ledger.RunOnceAsync(ctx, Name, async (conn, tx) =>
+        return ledger.AnswerOnceAsync(ctx, Name, async conn =>
         {
-            var p = await ProcedureCatalog.FindAsync(conn, tx, ctx.ClinicId, query);
+            var p = await ProcedureCatalog.FindAsync(conn, null, ctx.ClinicId, query);
             return p is null
                 ? ToolJson.Serialize(new { status = "not_found", query, message = "This clinic has no procedure matching that. Offer a consultation or a call back from staff." })
                 : ToolJson.Serialize(new
