@@ -31,11 +31,22 @@ public static class Bench
         if (o.Get("soak") is { } soak) return await SoakAsync(webhook, Take, Duration(soak), int.Parse(o.Get("soak-rate", "50")), o.Get("portal-pid"));
 
         var profile = Profile.For(o);
+        if (o.Get("paced-only") is { } pacedOnly)
+        {
+            // One open-loop rate and its profile, for A/B runs: --paced-only RATE
+            await profile.ResetAsync();
+            Console.WriteLine($"Paced: {pacedOnly} bookings/s on a fixed schedule for 10 s (open loop):");
+            var (pacedStats, pacedFailed) = await RunPacedAsync(webhook, Take, int.Parse(pacedOnly), TimeSpan.FromSeconds(10));
+            Console.WriteLine($"  {pacedStats}" + (pacedFailed > 0 ? $"  ({pacedFailed} not booked!)" : ""));
+            await profile.PrintAsync();
+            return pacedFailed == 0 ? 0 : 1;
+        }
         await profile.ResetAsync();
         Console.WriteLine($"Saturation: {concurrency} clients booking back to back (no pause), every request a different slot:");
         var (uncontended, failures) = await RunUncontendedAsync(webhook, Take, requests, concurrency);
         Console.WriteLine($"  {uncontended}" + (failures > 0 ? $"  ({failures} not booked!)" : ""));
         await profile.PrintAsync();
+        if (o.Get("saturation-only") is not null) return failures == 0 ? 0 : 1; // for A/B runs of one change, back to back
         Console.WriteLine($"Saturation from one phone number: {concurrency} clients booking back to back, every request the same caller:");
         var (onePhone, onePhoneFailures) = await RunUncontendedAsync(webhook, Take, requests / 2, concurrency, _ => "+447701000001");
         Console.WriteLine($"  {onePhone}" + (onePhoneFailures > 0 ? $"  ({onePhoneFailures} not booked!)" : ""));

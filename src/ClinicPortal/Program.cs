@@ -29,6 +29,7 @@ try
         Args = args,
         WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"), // the repository's wwwroot, copied at build
     });
+    builder.UseSettingsBesideTheBinary();
     builder.AddClinicDatabase().AddNoteKeys();
     builder.Services.AddProblemDetails().AddEvents().AddAudit().AddWebhooks().AddBooking().AddProcedures().AddCalls()
         .AddMessaging(builder.Configuration).AddLatency().AddPrivacy().AddPatients().AddStaffPages().AddAlerts(builder.Configuration)

@@ -62,6 +62,40 @@ public sealed class AuditTrailTests(ClinicPortalFactory portal)
         Assert.Equal(0, await clinic.CountAsync("appointments"));
     }
 
+    [Fact]
+    public async Task A_row_that_commits_after_a_later_one_was_sealed_is_sealed_too()
+    {
+        // Ids are handed out before commit: the first row's transaction is still open when the second row commits and is
+        // sealed. The sealer's cursor (transaction ids, 0027) must not pass the first one.
+        var clinic = await portal.CreateClinicAsync();
+        await using var slow = new NpgsqlConnection(portal.Database.AppConnectionString);
+        await slow.OpenAsync();
+        await using var tx = await slow.BeginTransactionAsync();
+        await slow.ExecAsync("select set_config('app.clinic_id', @c, true)", new { c = clinic.Id.ToString() }, tx);
+        await slow.ExecAsync("select audit('test', 'test.first', 'clinic', 'x', '{}')", tx: tx);
+        var first = await slow.ScalarAsync<long>("select max(id) from audit_log where action = 'test.first'", tx: tx);
+        await using var fast = new NpgsqlConnection(portal.Database.AppConnectionString);
+        await fast.OpenAsync();
+        await using (var fastTx = await fast.BeginTransactionAsync())
+        {
+            await fast.ExecAsync("select set_config('app.clinic_id', @c, true)", new { c = clinic.Id.ToString() }, fastTx);
+            await fast.ExecAsync("select audit('test', 'test.second', 'clinic', 'x', '{}')", tx: fastTx);
+            await fastTx.CommitAsync();
+        }
+        await using var conn = portal.Superuser();
+        var second = await conn.ScalarAsync<long>("select id from audit_log where clinic_id = @Id and action = 'test.second'", new { clinic.Id });
+        Assert.True(first < second);
+        Assert.True((await SealAndVerifyAsync(clinic)).Ok);
+        Assert.Equal(1L, await conn.ScalarAsync<long>("select count(*) from audit_seals where clinic_id = @Id and audit_id = @second", new { clinic.Id, second }));
+
+        await tx.CommitAsync();
+        var verdict = await SealAndVerifyAsync(clinic);
+        Assert.True(verdict.Ok, verdict.Problem);
+        Assert.Equal(0, verdict.Unsealed);
+        var order = await conn.ColumnAsync<long>("select audit_id from audit_seals where clinic_id = @Id order by seq desc limit 2", new { clinic.Id });
+        Assert.Equal([first, second], order); // sealed in the order they became visible
+    }
+
     [Theory]
     [InlineData("update audit_log set action = 'tampered'")]
     [InlineData("delete from audit_log")]

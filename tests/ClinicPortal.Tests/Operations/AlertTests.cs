@@ -228,7 +228,10 @@ public sealed class AlertTests(AlertFixture f) : IClassFixture<AlertFixture>
             Assert.True(fired.Value >= 10m);
             await tx.RollbackAsync();
         }
-        await WaitUntilAsync(async () => await f.CountAsync("select count(*) from audit_unsealed where clinic_id = @clinic", new { clinic }) == 0);
+        await WaitUntilAsync(async () => await f.CountAsync("""
+            select count(*) from audit_log a
+             where a.clinic_id = @clinic and not exists (select 1 from audit_seals s where s.clinic_id = a.clinic_id and s.audit_id = a.id)
+            """, new { clinic }) == 0);
         Assert.False((await EvaluateAsync(clinic, AlertRules.SealerLag)).Firing);
         Assert.Equal(1, await ResolvedAsync(clinic, AlertRules.SealerLag));
     }

@@ -275,8 +275,7 @@ public sealed class AlertMonitor(ClinicDb db, AlertMail mail, IConfiguration con
                        (select coalesce(sum(tool_failures), 0) from webhook_latency where bucket_start >= now() - make_interval(mins => @toolWindow)),
                        t.total, t.failed,
                        (select extract(epoch from now() - min(created_at))::float8 from sms_messages where status in ('queued', 'sending')),
-                       (select extract(epoch from now() - min(l.occurred_at))::float8
-                          from audit_unsealed u join audit_log l on l.clinic_id = u.clinic_id and l.id = u.audit_id),
+                       (select extract(epoch from now() - min(u.occurred_at))::float8 from unsealed_audit() u),
                        (select max(created_at) from tool_calls)
                   from clinics c,
                        lateral (select count(*) filter (where status in ('sent', 'delivered', 'failed', 'undelivered')) as total,
