@@ -39,8 +39,14 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.DataKeys keys, Mes
     Operations.ClinicMetrics metrics)
 {
     // Each statement commits on its own in one round trip (the hot path); the unit of work wakes listeners when the booking is done.
-    public async Task<BookingOutcome> BookAsync(Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers = null, CancellationToken ct = default) =>
-        Counted(await db.RunAsync(conn => BookOnAsync(conn, clinic, r, who, answers), ct), "booked", who.Source);
+    // A booking holds one pooled connection and never asks for a second while it does: with a small pool, requests that each
+    // wait for a second connection would wait on each other. So the confirmation link (whose key may need loading) is made
+    // first, and the note is sealed on the same connection.
+    public async Task<BookingOutcome> BookAsync(Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers = null, CancellationToken ct = default)
+    {
+        var link = who.Source == "voice" ? await links.NewAsync(ct) : default;
+        return Counted(await db.RunAsync(conn => BookOnAsync(conn, clinic, r, who, answers, link), ct), "booked", who.Source);
+    }
 
     public async Task<BookingOutcome> RescheduleAsync(Guid clinic, AppointmentKey key, LocalDate date, LocalTime time, Requester who,
         ToolAnswers? answers = null, CancellationToken ct = default) =>
@@ -54,7 +60,8 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.DataKeys keys, Mes
         return outcome;
     }
 
-    private async Task<BookingOutcome> BookOnAsync(Npgsql.NpgsqlConnection conn, Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers)
+    private async Task<BookingOutcome> BookOnAsync(Npgsql.NpgsqlConnection conn, Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers,
+        (string Ref, byte[] TokenHash) link)
     {
         var c = await BookingContext.LoadAsync(conn, clinic, r.Provider, r.Procedure, r.Date);
         if (c.Provider is not { } provider) return new BookingOutcome.Invalid($"this clinic has no provider '{r.Provider}'");
@@ -72,12 +79,9 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.DataKeys keys, Mes
         // A landline (or, unless the clinic allows it, a foreign mobile) gets no text: the booking stays pending for staff to confirm.
         ConfirmationText? confirmation = null;
         if (who.Source == "voice" && textable)
-        {
-            var (reference, tokenHash) = await links.NewAsync();
-            confirmation = new(texts.Confirmation(c.Clinic, provider.Name, slot.Starts), reference, tokenHash);
-        }
+            confirmation = new(texts.Confirmation(c.Clinic, provider.Name, slot.Starts), link.Ref, link.TokenHash);
         // Medical free text: redacted, then sealed under the patient's data key for this appointment only (dropped when no key is configured).
-        var note = r.Notes is { Length: > 0 } text && keys.CanSeal ? await SealNoteAsync(clinic, r.PatientName.Trim(), phone, Privacy.PiiRedactor.Redact(text), id) : null;
+        var note = r.Notes is { Length: > 0 } text && keys.CanSeal ? await SealNoteAsync(conn, clinic, r.PatientName.Trim(), phone, Privacy.PiiRedactor.Redact(text), id) : null;
         var detail = new AppointmentEventPayload(Provider: provider.Slug, ProviderName: provider.Name, Procedure: c.Procedure?.Name, Source: who.Source,
             CallId: who.CallId, Attempt: id);
         var placeholder = answers?.Taken(provider, slot, c.Clinic) ?? "";
@@ -95,17 +99,18 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.DataKeys keys, Mes
 
     /// <summary>
     /// A note sealed under the patient's data key. The patient's record (and key) is made here if this is their first
-    /// booking, in a round trip of its own: only bookings with a note pay it.
+    /// booking, in a transaction of its own on the booking's connection: only bookings with a note pay it.
     /// </summary>
-    private Task<byte[]> SealNoteAsync(Guid clinic, string name, string phone, string note, Guid appointment) =>
-        db.WriteAsync(clinic, async (conn, tx) =>
-        {
-            await conn.Command("insert into patients (clinic_id, name, phone) values (@clinic, @name, @phone) on conflict (clinic_id, phone) do nothing", tx)
-                .With("clinic", clinic).With("name", name).With("phone", phone).RunAsync();
-            var patient = await conn.Command("select id from patients where phone = @phone", tx).With("phone", phone).ScalarAsync<Guid>();
-            var key = await keys.ForPatientAsync(conn, tx, clinic, patient);
-            return keys.Seal(note, key, clinic, appointment.ToString());
-        });
+    private async Task<byte[]> SealNoteAsync(Npgsql.NpgsqlConnection conn, Guid clinic, string name, string phone, string note, Guid appointment)
+    {
+        await using var tx = await conn.BeginTransactionAsync();
+        await conn.ForClinic(clinic, "insert into patients (clinic_id, name, phone) values (@clinic, @name, @phone) on conflict (clinic_id, phone) do nothing", tx)
+            .With("name", name).With("phone", phone).RunAsync();
+        var patient = await conn.Command("select id from patients where phone = @phone", tx).With("phone", phone).ScalarAsync<Guid>();
+        var key = await keys.ForPatientAsync(conn, tx, clinic, patient);
+        await tx.CommitAsync();
+        return keys.Seal(note, key, clinic, appointment.ToString());
+    }
 
     /// <summary>Moves a live appointment (found by the caller's code and phone, or by id for staff).</summary>
     private async Task<BookingOutcome> RescheduleOnAsync(Npgsql.NpgsqlConnection conn, Guid clinic, AppointmentKey key, LocalDate date, LocalTime time,

@@ -28,8 +28,9 @@ public static class DatabaseSetup
             // The same few statements run on every webhook: let Npgsql prepare them once per connection
             // so PostgreSQL stops parsing and planning them each time.
             source.ConnectionStringBuilder.MaxAutoPrepare = 64;
-            // A pool near twice the database's cores: more busy backends than cores only adds
-            // contention (WAL and lock-manager waits); requests queue for a connection instead.
+            // A pool of a few connections per database core: more busy backends than cores only adds contention (CPU, WAL
+            // and lock-manager waits); requests queue for a connection instead. The embedded database's connection string
+            // says so (EmbeddedPostgres.PoolSize); for another database, set Database:MaxPoolSize (docs/operations.md).
             if (builder.Configuration.GetValue<int?>("Database:MaxPoolSize") is { } size) source.ConnectionStringBuilder.MaxPoolSize = size;
             ClinicData.MapEnums(source);
             return source.Build();

@@ -111,8 +111,16 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         await RunAsync(_binDir, "pg_ctl", ["-D", _dataDir, "-m", "fast", "-w", "stop"], CancellationToken.None, throwOnError: false);
     }
 
+    /// <summary>
+    /// The database runs on this machine, so its cores are known: a pool of four connections a core (at least 8). Measured on
+    /// two cores (docs/performance.md): 100 connections let a burst open backends that then fight over the two cores, so a
+    /// portal that had just started answered 200 bookings/s with a median of 1-2 s; with 8 it answered in 23-67 ms, and
+    /// saturation rose from about 300-390 to 450-500 bookings/s. Requests wait for a connection in the app instead.
+    /// </summary>
+    public static int PoolSize => Math.Max(8, 4 * Environment.ProcessorCount);
+
     private string ConnectionString(string user, string password) =>
-        $"Host=127.0.0.1;Port={Port};Username={user};Password={password};Database={DatabaseName};Maximum Pool Size=100";
+        $"Host=127.0.0.1;Port={Port};Username={user};Password={password};Database={DatabaseName};Maximum Pool Size={PoolSize}";
 
     private static string FindBinaries()
     {
