@@ -18,12 +18,10 @@ public sealed class ConnectionPoolTests
     {
         var db = await TestDatabase.OwnDatabaseAsync("pool");
         // Three connections: the event feed's listener keeps one, and background work borrows now and then.
-        await using var portal = db.Portal([.. TestDatabase.PortalSettings.Select(kv => (kv.Key, kv.Value)),
-            ("Notes:Keys:test1", TestDatabase.NotesKey), ("Database:MaxPoolSize", "3")]);
+        await using var portal = db.TestPortal(("Database:MaxPoolSize", "3"));
         portal.CreateClient().Dispose(); // started: migrated
-        var allDay = Enumerable.Range(1, 7).Select(d => new WorkingDay(d, new TimeOnly(0, 0), new TimeOnly(23, 59))).ToList();
         await ClinicSetup.EnsureClinicAsync(db.Owner, new ClinicSpec("pool", "Pool clinic", "Europe/London", "+442079460999", 0,
-            [new ProviderSpec("dr-a", "Dr A", "General", allDay)], [], ["pool-secret"]));
+            [new ProviderSpec("dr-a", "Dr A", "General", Dates.AroundTheClock)], [], ["pool-secret"]));
         using var client = portal.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "pool-secret");
         var date = Dates.Upcoming(DayOfWeek.Wednesday);

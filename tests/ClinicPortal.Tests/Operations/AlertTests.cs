@@ -31,18 +31,16 @@ public sealed class AlertFixture : IAsyncLifetime
         Portal.CreateClient().Dispose(); // started: migrated
     }
 
-    public static WebApplicationFactory<Program> Settings(OwnDatabase db, FakeSmtp smtp) => db.Portal(
-        [.. TestDatabase.PortalSettings.Select(kv => (kv.Key, kv.Value)), ("Notes:Keys:test1", TestDatabase.NotesKey),
-         ("Smtp:Host", "127.0.0.1"), ("Smtp:Port", smtp.Port.ToString()), ("Smtp:Security", "None"), ("Smtp:From", "alerts@clinic.test")]);
+    public static WebApplicationFactory<Program> Settings(OwnDatabase db, FakeSmtp smtp) => db.TestPortal(
+        ("Smtp:Host", "127.0.0.1"), ("Smtp:Port", smtp.Port.ToString()), ("Smtp:Security", "None"), ("Smtp:From", "alerts@clinic.test"));
 
     /// <summary>A clinic open around the clock (one provider, every day 00:00-23:59) whose admin gets alerts at +447700100123.</summary>
     public async Task<(Guid Id, string Secret, string AdminEmail)> ClinicAsync()
     {
         var slug = "w-" + Guid.NewGuid().ToString("N")[..10];
-        var allDay = Enumerable.Range(1, 7).Select(d => new WorkingDay(d, new TimeOnly(0, 0), new TimeOnly(23, 59))).ToList();
         var secret = "secret-" + slug;
         var clinic = await ClinicSetup.EnsureClinicAsync(Db.Owner, new ClinicSpec(slug, "Watched " + slug, "Europe/London", "+442079460999", 0,
-            [new ProviderSpec("dr-a", "Dr A", "General", allDay)], [], [secret]));
+            [new ProviderSpec("dr-a", "Dr A", "General", Dates.AroundTheClock)], [], [secret]));
         var email = $"boss-{slug}@example.com";
         await StaffAccounts.EnsureAsync(Db.Owner, slug, email, "Boss", "correct-horse-battery-staple-9", "admin");
         await using var su = new NpgsqlConnection(Db.Superuser);

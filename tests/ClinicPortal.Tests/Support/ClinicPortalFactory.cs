@@ -165,6 +165,10 @@ public static class Phones
 public static class Dates
 {
     /// <summary>A date (yyyy-MM-dd) on the given weekday at least `weeks` weeks from now.</summary>
+    /// <summary>Working hours every day, 00:00-23:59: any time a test picks is open.</summary>
+    public static readonly IReadOnlyList<ClinicPortal.Features.Clinics.WorkingDay> AroundTheClock =
+        [.. Enumerable.Range(1, 7).Select(d => new ClinicPortal.Features.Clinics.WorkingDay(d, new TimeOnly(0, 0), new TimeOnly(23, 59)))];
+
     public static string Upcoming(DayOfWeek day, int weeks = 3)
     {
         var d = DateTime.UtcNow.Date.AddDays(7 * weeks);

@@ -119,4 +119,8 @@ public sealed record OwnDatabase(string App, string Owner, string Superuser)
             b.UseSetting("Logging:LogLevel:Default", "Warning");
             foreach (var (key, value) in settings) b.UseSetting(key, value);
         });
+
+    /// <summary>A portal on this database with the test portal's settings (TestDatabase.PortalSettings, the notes key), and more.</summary>
+    public Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> TestPortal(params (string Key, string Value)[] more) =>
+        Portal([.. TestDatabase.PortalSettings.Select(kv => (kv.Key, kv.Value)), ("Notes:Keys:test1", TestDatabase.NotesKey), .. more]);
 }

@@ -20,14 +20,7 @@ public sealed record BookingContext(ClinicInfo Clinic, ProviderRef? Provider, Pr
     /// <summary>The id of the active provider a caller named (parameters @raw and @slug), as a subquery; null when none matches.</summary>
     public const string NamedProvider = $"(select p.id from providers p where p.active and {ProviderMatch} order by p.slug limit 1)";
 
-    private const string Sql = $"""
-        {ScheduleRows.ClinicSql}
-        select p.id, p.slug, p.name from providers p where p.id = {NamedProvider};
-        select h.provider_id, h.weekday, h.starts_at, h.ends_at
-          from working_hours h where h.provider_id = {NamedProvider};
-        select t.provider_id, t.starts_at, t.ends_at from time_off t
-         where t.provider_id = {NamedProvider} and t.ends_at > @from and t.starts_at < @to;
-        """;
+    private static readonly string Sql = ScheduleStore.LoadSql($"p.id = {NamedProvider}", $"provider_id = {NamedProvider}", appointments: false);
 
     public static async Task<BookingContext> LoadAsync(NpgsqlConnection conn, Guid clinic, string provider, string? procedure, LocalDate day)
     {

@@ -45,16 +45,23 @@ public static class ScheduleStore
     // clinic's past is never read. Plain comparisons, not the range overlap (&&) of the no-overlap constraint: under
     // row-level security PostgreSQL only lets leakproof operators into an index scan, and && is not one. One text per way
     // of choosing providers (all, by id, by the name a caller said): an "is null or" test would keep the index out.
-    private static string LoadSql(string providers, string provider)
+    // BookingContext reads the same without appointments (the exclusion constraint decides a booking's conflicts).
+    internal static string LoadSql(string providers, string provider, bool appointments = true)
     {
+        var spans = $"select provider_id, starts_at, ends_at from time_off where {provider} and ends_at > @from and starts_at < @to";
+        if (appointments)
+            spans += $"""
+
+                union all
+                select provider_id, starts_at, blocked_until from appointments
+                 where status <> 'cancelled' and {provider}
+                   and blocked_until > @from and starts_at < @to
+                """;
         return ScheduleRows.ClinicSql + $"""
             select id, slug, name from providers p where p.active and {providers} order by slug;
             select provider_id, weekday, starts_at, ends_at from working_hours where {provider};
-            select provider_id, starts_at, ends_at from time_off where {provider} and ends_at > @from and starts_at < @to
-            union all
-            select provider_id, starts_at, blocked_until from appointments
-             where status <> 'cancelled' and {provider}
-               and blocked_until > @from and starts_at < @to;
+            {spans};
+
             """;
     }
 
