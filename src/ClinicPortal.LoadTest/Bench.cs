@@ -42,6 +42,12 @@ public static class Bench
             return pacedFailed == 0 ? 0 : 1;
         }
         await profile.ResetAsync();
+        if (o.Get("storms-only") is not null) // for A/B runs of one change, back to back
+        {
+            var wrongStorms = await StormsAsync(webhook, Take, stormSlots, stormCallers);
+            await profile.PrintAsync();
+            return wrongStorms == 0 ? 0 : 1;
+        }
         Console.WriteLine($"Saturation: {concurrency} clients booking back to back (no pause), every request a different slot:");
         var (uncontended, failures) = await RunUncontendedAsync(webhook, Take, requests, concurrency);
         Console.WriteLine($"  {uncontended}" + (failures > 0 ? $"  ({failures} not booked!)" : ""));
@@ -71,23 +77,7 @@ public static class Bench
             failures += phaseFailures;
         }
 
-        var wrong = 0;
-        foreach (var callers in new[] { 5, 20, stormCallers }.Distinct())
-        {
-            Console.WriteLine($"Collision storm, {callers} callers a slot, {stormSlots} slots one after another:");
-            var latencies = new List<double>();
-            var wrongHere = 0;
-            var clock = Stopwatch.StartNew();
-            for (var s = 0; s < stormSlots; s++)
-            {
-                var (provider, date, time) = Take();
-                var answers = await Task.WhenAll(Enumerable.Range(0, callers).Select(i => webhook.BookAsync(provider, date, time, $"+4477010{i:D5}")));
-                latencies.AddRange(answers.Select(a => a.Milliseconds));
-                if (answers.Count(a => a.Status == "booked") != 1 || answers.Count(a => a.Status == "conflict") != callers - 1) wrongHere++;
-            }
-            Console.WriteLine($"  {Stats.Of(latencies, clock.Elapsed)}; slots with exactly one booking: {stormSlots - wrongHere}/{stormSlots}");
-            wrong += wrongHere;
-        }
+        var wrong = await StormsAsync(webhook, Take, stormSlots, stormCallers);
 
         if (Options.AppConnection(o) is { } app && Options.OwnerConnection(o) is { } owner)
         {
@@ -105,6 +95,29 @@ public static class Bench
         }
         else Console.WriteLine("pgbench: skipped (give --db-info FILE with the portal's connection strings)");
         return failures == 0 && wrong == 0 ? 0 : 1;
+    }
+
+    /// <summary>Collision storms of 5, 20 and the given number of callers a slot; returns how many slots did not get exactly one booking.</summary>
+    private static async Task<int> StormsAsync(Webhook webhook, NextSlot take, int stormSlots, int stormCallers)
+    {
+        var wrong = 0;
+        foreach (var callers in new[] { 5, 20, stormCallers }.Distinct())
+        {
+            Console.WriteLine($"Collision storm, {callers} callers a slot, {stormSlots} slots one after another:");
+            var latencies = new List<double>();
+            var wrongHere = 0;
+            var clock = Stopwatch.StartNew();
+            for (var s = 0; s < stormSlots; s++)
+            {
+                var (provider, date, time) = take();
+                var answers = await Task.WhenAll(Enumerable.Range(0, callers).Select(i => webhook.BookAsync(provider, date, time, $"+4477010{i:D5}")));
+                latencies.AddRange(answers.Select(a => a.Milliseconds));
+                if (answers.Count(a => a.Status == "booked") != 1 || answers.Count(a => a.Status == "conflict") != callers - 1) wrongHere++;
+            }
+            Console.WriteLine($"  {Stats.Of(latencies, clock.Elapsed)}; slots with exactly one booking: {stormSlots - wrongHere}/{stormSlots}");
+            wrong += wrongHere;
+        }
+        return wrong;
     }
 
     /// <summary>The database's side of a run: pg_stat_statements (loaded in the embedded database), read as its superuser.</summary>

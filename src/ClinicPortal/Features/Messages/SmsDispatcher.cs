@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
 using Microsoft.Extensions.Options;
@@ -84,8 +85,22 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
         if (claimed.Count == 0) return 0;
         foreach (var _ in claimed.Where(m => m.Attempts == 1)) metrics.Text("queued"); // counted once, at its first attempt
         var leaseTaken = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = O.Concurrency, CancellationToken = ct },
-            async (m, token) => await HandleAsync(m, leaseTaken, token));
+        // Sends run in parallel; their outcomes are recorded in batches as they finish (RecordAllAsync), on one connection.
+        var done = Channel.CreateUnbounded<(Claimed, Outcome)>(new UnboundedChannelOptions { SingleReader = true });
+        var recording = RecordAllAsync(done.Reader, ct);
+        try
+        {
+            await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = O.Concurrency, CancellationToken = ct },
+                async (m, token) =>
+                {
+                    if (await DecideAsync(m, leaseTaken, token) is { } outcome) done.Writer.TryWrite((m, outcome));
+                });
+        }
+        finally
+        {
+            done.Writer.Complete();
+            await recording;
+        }
         return claimed.Count;
     }
 
@@ -99,24 +114,25 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
         return wait < poll ? wait : poll;
     }
 
-    private async Task HandleAsync(Claimed m, Stopwatch leaseTaken, CancellationToken ct)
+    /// <summary>What became of one claimed message, or null when it is left to its lease (too late to send, or it failed).</summary>
+    private async Task<Outcome?> DecideAsync(Claimed m, Stopwatch leaseTaken, CancellationToken ct)
     {
         try
         {
             // A send must finish well inside the lease, or another instance could reclaim the message mid-send.
             // (Up to two requests per attempt: the look-up of an earlier attempt, then the send.)
             var latestStart = TimeSpan.FromSeconds(O.LeaseSeconds - twilio.Value.TimeoutSeconds * 2);
-            if (leaseTaken.Elapsed > latestStart) return; // left to expire: the next claim reconciles first
+            if (leaseTaken.Elapsed > latestStart) return null; // left to expire: the next claim reconciles first
 
-            var outcome = m.OptedOut ? new Outcome("opted_out", Error: "The number opted out (STOP) before this was sent.")
+            return m.OptedOut ? new Outcome("opted_out", Error: "The number opted out (STOP) before this was sent.")
                 : !twilio.Value.Configured ? new Outcome("not_sent", Error: "Twilio is not configured (Twilio:AccountSid, Twilio:AuthToken, Twilio:FromNumber).")
                 : await SendAsync(m, ct);
-            await RecordAsync(m, outcome, ct);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             // Nothing recorded: the lease runs out and the message is reconciled and retried.
             log.LogWarning(e, "Text message {MessageId} could not be handled; it is retried after its lease", m.Id);
+            return null;
         }
     }
 
@@ -159,30 +175,66 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
         return new Outcome("queued", Code: code, Error: error, RetryAt: time.GetUtcNow().UtcDateTime.AddSeconds(seconds));
     }
 
-    /// <summary>Records the attempt's outcome if this attempt still holds the message (record_sms_attempt, 0008_messages.sql).</summary>
-    private async Task RecordAsync(Claimed m, Outcome o, CancellationToken ct)
+    /// <summary>
+    /// Records outcomes as sends finish: whatever has finished while the previous batch was being recorded goes in the next
+    /// one. A lone text is recorded at once; under load a batch costs what one text did (issue 13).
+    /// </summary>
+    private async Task RecordAllAsync(ChannelReader<(Claimed, Outcome)> done, CancellationToken ct)
     {
-        await db.RunAsync(conn => conn.ForClinic(m.ClinicId,
-                "select record_sms_attempt(@id, @attempts, @status, @sid, @twilioStatus, @code, @error, @retryAt, @optOut);")
-            .With("id", m.Id).With("attempts", m.Attempts).With("status", o.Status).With("sid", o.Sid).With("twilioStatus", o.TwilioStatus)
-            .With("code", o.Code).With("error", o.Error).With("retryAt", o.RetryAt).With("optOut", o.OptOut).RunAsync(ct), ct);
-        if (o.Status is "failed") log.LogWarning("Text message {MessageId} failed: {Code} {Error}", m.Id, o.Code, o.Error);
-        metrics.Text(o.Status == "queued" ? "retrying" : o.Status);
-        if (o.Status is "queued") return; // a retry needs the body
+        while (await done.WaitToReadAsync(CancellationToken.None))
+        {
+            var batch = new List<(Claimed Message, Outcome Outcome)>();
+            while (done.TryRead(out var finished)) batch.Add(finished);
+            foreach (var clinic in batch.GroupBy(x => x.Message.ClinicId))
+            {
+                try
+                {
+                    await RecordAsync(clinic.Key, clinic.ToList(), ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    // Nothing recorded: the leases run out and the messages are reconciled (looked up at Twilio) and retried.
+                    log.LogWarning(e, "The outcomes of {Count} text messages could not be recorded; they are retried after their lease", clinic.Count());
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One clinic's outcomes in one statement: each recorded if its attempt still holds the message (record_sms_attempt,
+    /// 0008_messages.sql). Then, in one transaction, the bodies of those that are done with are sealed.
+    /// </summary>
+    private async Task RecordAsync(Guid clinic, List<(Claimed Message, Outcome Outcome)> batch, CancellationToken ct)
+    {
+        var recorded = await db.RunAsync(conn => conn.ForClinic(clinic, """
+                select x.id, record_sms_attempt(x.id, x.attempts, x.status, x.sid, x.twilio_status, x.code, x.error, x.retry_at, x.opt_out),
+                       (select now() - s.created_at from sms_messages s where s.id = x.id)
+                  from unnest(@ids, @attempts, @statuses, @sids, @twilioStatuses, @codes, @errors, @retryAts, @optOuts)
+                       as x(id, attempts, status, sid, twilio_status, code, error, retry_at, opt_out);
+                """)
+            .With("ids", batch.Select(x => x.Message.Id).ToArray()).With("attempts", batch.Select(x => x.Message.Attempts).ToArray())
+            .With("statuses", batch.Select(x => x.Outcome.Status).ToArray()).With("sids", batch.Select(x => x.Outcome.Sid).ToArray())
+            .With("twilioStatuses", batch.Select(x => x.Outcome.TwilioStatus).ToArray()).With("codes", batch.Select(x => x.Outcome.Code).ToArray())
+            .With("errors", batch.Select(x => x.Outcome.Error).ToArray()).With("retryAts", batch.Select(x => x.Outcome.RetryAt).ToArray())
+            .With("optOuts", batch.Select(x => x.Outcome.OptOut).ToArray())
+            .ListAsync(r => (Id: r.GetGuid(0), Held: !r.IsDBNull(1), Waited: r.Value<TimeSpan?>(2)), ct), ct);
+        var held = recorded.Where(r => r.Held).ToDictionary(r => r.Id, r => r.Waited); // the others are another attempt's now: it records
+        foreach (var (m, o) in batch.Where(x => held.ContainsKey(x.Message.Id)))
+        {
+            if (o.Status is "failed") log.LogWarning("Text message {MessageId} failed: {Code} {Error}", m.Id, o.Code, o.Error);
+            metrics.Text(o.Status == "queued" ? "retrying" : o.Status);
+            if (o.Status is "sent" && held[m.Id] is { } waited) metrics.TextAccepted(waited); // how long it waited for Twilio
+        }
+        // A retry needs the body; the others are done with.
+        var doneWith = batch.Where(x => held.ContainsKey(x.Message.Id) && x.Outcome.Status is not "queued").Select(x => x.Message.Id).ToList();
+        if (doneWith.Count == 0) return;
         try
         {
-            // One transaction in the text's clinic: how long it waited for Twilio (when it went), and its body sealed.
-            await db.WriteAsync(m.ClinicId, async (conn, tx) =>
-            {
-                if (o.Status is "sent"
-                    && await conn.Command("select now() - created_at from sms_messages where id = @id", tx).With("id", m.Id).ScalarAsync<TimeSpan?>(ct) is { } waited)
-                    metrics.TextAccepted(waited);
-                await TextBodies.SealAsync(conn, tx, keys, m.ClinicId, m.Id, ct);
-            }, ct);
+            await db.WriteAsync(clinic, (conn, tx) => TextBodies.SealAsync(conn, tx, keys, clinic, doneWith, ct), ct);
         }
         catch (Npgsql.NpgsqlException e)
         {
-            log.LogWarning(e, "Text message {MessageId} is done with but its body could not be sealed; it stays in clear", m.Id);
+            log.LogWarning(e, "{Count} text messages are done with but their bodies could not be sealed; they stay in clear", doneWith.Count);
         }
     }
 }

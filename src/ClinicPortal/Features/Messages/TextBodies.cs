@@ -16,18 +16,28 @@ public static class TextBodies
 
     public static string Record(Guid messageId) => "sms:" + messageId;
 
-    /// <summary>Seals the body of a text that is done with; does nothing to one still waiting, or already sealed, erased or removed.</summary>
-    public static async Task SealAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DataKeys keys, Guid clinic, Guid messageId, CancellationToken ct = default)
+    /// <summary>
+    /// Seals the bodies of texts that are done with, in their clinic's transaction: a few round trips for any number of them.
+    /// Does nothing to one still waiting, or already sealed, erased or removed.
+    /// </summary>
+    public static async Task SealAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DataKeys keys, Guid clinic, IReadOnlyCollection<Guid> messageIds,
+        CancellationToken ct = default)
     {
-        if (!keys.CanSeal) return;
-        var m = await conn.Command("select to_phone, call_id, body from sms_messages where id = @id and status not in ('queued', 'sending') " +
-                                   "and body_sealed is null and body not like '[%' for update", tx)
-            .With("id", messageId).FirstOrDefaultAsync(r => (To: r.Value<string>(0), CallId: r.Value<string>(1), Body: r.GetString(2)), ct);
-        if (m.Body is null) return;
-        var key = await keys.ForTextAsync(conn, tx, clinic, m.To, m.CallId, ct);
-        await conn.Command("update sms_messages set body_sealed = @sealed, data_key_id = @key, body = @marker where id = @id", tx)
-            .With("sealed", keys.Seal(m.Body, key, clinic, Record(messageId))).With("key", key.Id).With("marker", SealedMarker)
-            .With("id", messageId).RunAsync(ct);
+        if (!keys.CanSeal || messageIds.Count == 0) return;
+        var texts = await conn.Command("select id, to_phone, call_id, body from sms_messages where id = any(@ids) and status not in ('queued', 'sending') " +
+                                       "and body_sealed is null and body not like '[%' order by id for update", tx)
+            .With("ids", messageIds.ToArray())
+            .ListAsync(r => (Id: r.GetGuid(0), Recipient: new TextRecipient(r.Value<string>(1), r.Value<string>(2)), Body: r.GetString(3)), ct);
+        if (texts.Count == 0) return;
+        var recipientKeys = await keys.ForTextsAsync(conn, tx, clinic, texts.Select(t => t.Recipient).Distinct().ToList(), ct);
+        var sealedTexts = texts.Select(t => (t.Id, Key: recipientKeys[t.Recipient], Sealed: keys.Seal(t.Body, recipientKeys[t.Recipient], clinic, Record(t.Id))))
+            .ToList();
+        await conn.Command("""
+            update sms_messages m set body_sealed = x.sealed, data_key_id = x.key, body = @marker
+              from unnest(@ids, @sealed, @keys) as x(id, sealed, key) where m.id = x.id
+            """, tx)
+            .With("ids", sealedTexts.Select(t => t.Id).ToArray()).With("sealed", sealedTexts.Select(t => t.Sealed).ToArray())
+            .With("keys", sealedTexts.Select(t => t.Key.Id).ToArray()).With("marker", SealedMarker).RunAsync(ct);
     }
 
     /// <summary>The body as sent (with {token} for a confirmation's link): opened from its seal, "[erased]" when its key is gone.</summary>

@@ -8,6 +8,9 @@ namespace ClinicPortal.Features.Privacy;
 /// <summary>A data key in clear, for the moment it is used.</summary>
 public sealed record DataKey(Guid Id, byte[] Key);
 
+/// <summary>Who a text went to: the number, and the call it followed (either may be unknown).</summary>
+public sealed record TextRecipient(string? To, string? CallId);
+
 /// <summary>
 /// Crypto-shredding (docs/privacy.md): each patient has their own data key, and a call from a number that is no patient
 /// yet has one of its own. Keys are random, kept in data_keys wrapped by the notes key ring (NoteProtector, bound to the
@@ -55,21 +58,55 @@ public sealed class DataKeys(NoteProtector ring)
     }
 
     /// <summary>
-    /// The key for a text's body: its recipient's, when they are a patient; else its call's (linked to the call); else
-    /// one of its own (erasure finds the text by its number).
+    /// The keys for texts' bodies, by recipient: the recipient's, when they are a patient; else their call's (linked to the
+    /// call); else one of its own (erasure finds the text by its number). Patients' keys are found, and made where missing,
+    /// a few statements for all of them.
     /// </summary>
-    public async Task<DataKey> ForTextAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid clinic, string? to, string? callId,
-        CancellationToken ct = default)
+    public async Task<Dictionary<TextRecipient, DataKey>> ForTextsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid clinic,
+        IReadOnlyCollection<TextRecipient> recipients, CancellationToken ct = default)
     {
-        if (to is not null
-            && await conn.Command("select id from patients where phone = @phone and erased_at is null", tx).With("phone", to)
-                .FirstOrDefaultAsync(r => (Guid?)r.GetGuid(0), ct) is { } patient)
-            return await ForPatientAsync(conn, tx, clinic, patient, ct);
-        if (callId is null) return await NewAsync(conn, tx, clinic, null, ct);
-        var key = await ForCallAsync(conn, tx, clinic, callId, null, ct);
-        await conn.Command("update calls set data_key_id = coalesce(data_key_id, @key) where call_id = @callId", tx)
-            .With("key", key.Id).With("callId", callId).RunAsync(ct);
-        return key;
+        var phones = recipients.Select(r => r.To).OfType<string>().Distinct().ToArray();
+        var patients = phones.Length == 0 ? [] : (await conn.Command("select phone, id from patients where phone = any(@phones) and erased_at is null", tx)
+            .With("phones", phones).ListAsync(r => (Phone: r.GetString(0), Id: r.GetGuid(1)), ct)).ToDictionary(p => p.Phone, p => p.Id);
+        var patientKeys = await ForPatientsAsync(conn, tx, clinic, patients.Values.ToList(), ct);
+        var keys = new Dictionary<TextRecipient, DataKey>();
+        foreach (var r in recipients)
+        {
+            if (r.To is not null && patients.TryGetValue(r.To, out var patient)) keys[r] = patientKeys[patient];
+            else if (r.CallId is null) keys[r] = await NewAsync(conn, tx, clinic, null, ct);
+            else
+            {
+                var key = keys[r] = await ForCallAsync(conn, tx, clinic, r.CallId, null, ct);
+                await conn.Command("update calls set data_key_id = coalesce(data_key_id, @key) where call_id = @callId", tx)
+                    .With("key", key.Id).With("callId", r.CallId).RunAsync(ct);
+            }
+        }
+        return keys;
+    }
+
+    /// <summary>
+    /// ForPatientAsync for many patients at once: their rows locked (in id order, as one transaction at a time takes them),
+    /// their newest keys read, and the missing ones made in one insert.
+    /// </summary>
+    private async Task<Dictionary<Guid, DataKey>> ForPatientsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid clinic, IReadOnlyCollection<Guid> patients,
+        CancellationToken ct)
+    {
+        if (patients.Count == 0) return [];
+        var found = await conn.Command("""
+            select p.id, k.id, k.wrapped from (select id from patients where id = any(@patients) order by id for update) p
+              left join lateral (select id, wrapped from data_keys where patient_id = p.id and wrapped is not null order by created_at desc limit 1) k on true
+            """, tx).With("patients", patients.ToArray())
+            .ListAsync(r => (Patient: r.GetGuid(0), Id: r.Value<Guid?>(1), Wrapped: r.Value<byte[]>(2)), ct);
+        var keys = found.Where(k => k is { Id: not null, Wrapped: not null }).ToDictionary(k => k.Patient, k => Unwrap(clinic, k.Id!.Value, k.Wrapped!));
+        var missing = found.Where(k => !keys.ContainsKey(k.Patient)).Select(k => k.Patient).ToList();
+        var made = missing.Select(p => (Patient: p, Key: Fresh())).ToList();
+        if (made.Count == 0) return keys;
+        await conn.Command("""
+            insert into data_keys (clinic_id, id, patient_id, wrapped) select @clinic, x.id, x.patient, x.wrapped from unnest(@ids, @patients, @wrapped) as x(id, patient, wrapped)
+            """, tx).With("clinic", clinic).With("ids", made.Select(m => m.Key.Id).ToArray()).With("patients", made.Select(m => m.Patient).ToArray())
+            .With("wrapped", made.Select(m => Wrap(clinic, m.Key)).ToArray()).RunAsync(ct);
+        foreach (var (patient, key) in made) keys[patient] = key;
+        return keys;
     }
 
     public byte[] Seal(string text, DataKey key, Guid clinic, string record)
@@ -102,12 +139,16 @@ public sealed class DataKeys(NoteProtector ring)
 
     private async Task<DataKey> NewAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid clinic, Guid? patient, CancellationToken ct)
     {
-        var key = new DataKey(Guid.CreateVersion7(), RandomNumberGenerator.GetBytes(32));
+        var key = Fresh();
         await conn.Command("insert into data_keys (clinic_id, id, patient_id, wrapped) values (@clinic, @id, @patient, @wrapped)", tx)
             .With("clinic", clinic).With("id", key.Id).With("patient", patient)
-            .With("wrapped", ring.Protect(Convert.ToBase64String(key.Key), clinic, key.Id)).RunAsync(ct);
+            .With("wrapped", Wrap(clinic, key)).RunAsync(ct);
         return key;
     }
+
+    private static DataKey Fresh() => new(Guid.CreateVersion7(), RandomNumberGenerator.GetBytes(32));
+
+    private byte[] Wrap(Guid clinic, DataKey key) => ring.Protect(Convert.ToBase64String(key.Key), clinic, key.Id);
 
     private DataKey Unwrap(Guid clinic, Guid id, byte[] wrapped) => new(id, Convert.FromBase64String(ring.Unprotect(wrapped, clinic, id)));
 
