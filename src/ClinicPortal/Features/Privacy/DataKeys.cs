@@ -70,7 +70,8 @@ public sealed class DataKeys(NoteProtector ring)
             .With("phones", phones).ListAsync(r => (Phone: r.GetString(0), Id: r.GetGuid(1)), ct)).ToDictionary(p => p.Phone, p => p.Id);
         var patientKeys = await ForPatientsAsync(conn, tx, clinic, patients.Values.ToList(), ct);
         var keys = new Dictionary<TextRecipient, DataKey>();
-        foreach (var r in recipients)
+        // Calls are locked in call-id order, after the patients: two batches that share calls wait rather than deadlock.
+        foreach (var r in recipients.OrderBy(r => r.CallId, StringComparer.Ordinal))
         {
             if (r.To is not null && patients.TryGetValue(r.To, out var patient)) keys[r] = patientKeys[patient];
             else if (r.CallId is null) keys[r] = await NewAsync(conn, tx, clinic, null, ct);
