@@ -30,8 +30,8 @@ public static class TextBodies
             .ListAsync(r => (Id: r.GetGuid(0), Recipient: new TextRecipient(r.Value<string>(1), r.Value<string>(2)), Body: r.GetString(3)), ct);
         if (texts.Count == 0) return;
         var recipientKeys = await keys.ForTextsAsync(conn, tx, clinic, texts.Select(t => t.Recipient).Distinct().ToList(), ct);
-        var sealedTexts = texts.Select(t => (t.Id, Key: recipientKeys[t.Recipient], Sealed: keys.Seal(t.Body, recipientKeys[t.Recipient], clinic, Record(t.Id))))
-            .ToList();
+        var sealedTexts = texts.Select(t => (t.Id, Key: recipientKeys[t.Recipient], t.Body))
+            .Select(t => (t.Id, t.Key, Sealed: keys.Seal(t.Body, t.Key, clinic, Record(t.Id)))).ToList();
         await conn.Command("""
             update sms_messages m set body_sealed = x.sealed, data_key_id = x.key, body = @marker
               from unnest(@ids, @sealed, @keys) as x(id, sealed, key) where m.id = x.id

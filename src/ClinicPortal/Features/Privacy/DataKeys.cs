@@ -28,15 +28,8 @@ public sealed class DataKeys(NoteProtector ring)
     public bool CanSeal => ring.CanProtect;
 
     /// <summary>The patient's key, made on first use. Locks the patient's row until the transaction ends (one key is made, not two).</summary>
-    public async Task<DataKey> ForPatientAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid clinic, Guid patient, CancellationToken ct = default)
-    {
-        var existing = await conn.Command("""
-            select k.id, k.wrapped from (select id from patients where id = @patient for update) p
-              left join lateral (select id, wrapped from data_keys where patient_id = p.id and wrapped is not null order by created_at desc limit 1) k on true
-            """, tx).With("patient", patient).FirstOrDefaultAsync(r => (Id: r.Value<Guid?>(0), Wrapped: r.Value<byte[]>(1)), ct);
-        if (existing is { Id: { } id, Wrapped: { } wrapped }) return Unwrap(clinic, id, wrapped);
-        return await NewAsync(conn, tx, clinic, patient, ct);
-    }
+    public async Task<DataKey> ForPatientAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid clinic, Guid patient, CancellationToken ct = default) =>
+        (await ForPatientsAsync(conn, tx, clinic, [patient], ct))[patient];
 
     /// <summary>
     /// The key for what a call leaves behind: its caller's, when the caller is a patient of this clinic; else the call's
@@ -86,8 +79,8 @@ public sealed class DataKeys(NoteProtector ring)
     }
 
     /// <summary>
-    /// ForPatientAsync for many patients at once: their rows locked (in id order, as one transaction at a time takes them),
-    /// their newest keys read, and the missing ones made in one insert.
+    /// Patients' keys, made on first use: their rows locked until the transaction ends (in id order, so two transactions
+    /// take them one after the other; one key is made, not two), their newest keys read, the missing ones made in one insert.
     /// </summary>
     private async Task<Dictionary<Guid, DataKey>> ForPatientsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid clinic, IReadOnlyCollection<Guid> patients,
         CancellationToken ct)
@@ -99,8 +92,7 @@ public sealed class DataKeys(NoteProtector ring)
             """, tx).With("patients", patients.ToArray())
             .ListAsync(r => (Patient: r.GetGuid(0), Id: r.Value<Guid?>(1), Wrapped: r.Value<byte[]>(2)), ct);
         var keys = found.Where(k => k is { Id: not null, Wrapped: not null }).ToDictionary(k => k.Patient, k => Unwrap(clinic, k.Id!.Value, k.Wrapped!));
-        var missing = found.Where(k => !keys.ContainsKey(k.Patient)).Select(k => k.Patient).ToList();
-        var made = missing.Select(p => (Patient: p, Key: Fresh())).ToList();
+        var made = found.Where(k => !keys.ContainsKey(k.Patient)).Select(k => (Patient: k.Patient, Key: Fresh())).ToList();
         if (made.Count == 0) return keys;
         await conn.Command("""
             insert into data_keys (clinic_id, id, patient_id, wrapped) select @clinic, x.id, x.patient, x.wrapped from unnest(@ids, @patients, @wrapped) as x(id, patient, wrapped)
