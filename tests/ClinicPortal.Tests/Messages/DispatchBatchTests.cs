@@ -63,4 +63,64 @@ public sealed class DispatchBatchTests(ClinicPortalFactory portal)
         foreach (var (to, _, body) in texts) Assert.Contains((to, body), opened);
         Assert.Equal(5L, await clinic.CountAsync("audit_log", "action = 'sms.sent' and subject_id in (select id::text from sms_messages where kind = 'follow_up')"));
     }
+
+    [Fact]
+    public async Task A_text_whose_patient_is_erased_while_twilio_takes_it_stays_erased_when_its_outcome_is_recorded()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var phone = Phones.Unique();
+        await clinic.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Wednesday), "10:00", phone: phone); // a patient, sent a confirmation
+        await portal.Twilio.WaitForAsync(phone);
+        portal.Twilio.Script(phone, new FakeTwilio.Behaviour.AcceptSlowly(TimeSpan.FromMilliseconds(700))); // the portal waits 1 s
+        var text = await QueueAsync(clinic, phone, "Your follow-up, with what you asked about");
+
+        await portal.Twilio.WaitForAsync(phone, count: 2); // Twilio has it and has not answered yet: the dispatcher holds the body
+        await using var su = portal.Superuser();
+        await su.OpenAsync();
+        await using (var tx = await su.BeginTransactionAsync())
+        {
+            await su.ExecAsync("select set_config('app.clinic_id', @Id::text, true)", new { clinic.Id }, tx);
+            await su.ExecAsync("select erase_patient((select id from patients where phone = @phone), 'test')", new { phone }, tx);
+            await tx.CommitAsync();
+        }
+
+        for (var i = 0; i < 100 && await clinic.CountAsync("sms_messages", $"id = '{text}' and twilio_sid is not null") == 0; i++) await Task.Delay(100);
+        // Recorded after the erasure (which failed it while it was sending), and its body is not sealed back in.
+        Assert.Equal(1L, await clinic.CountAsync("sms_messages", $"id = '{text}' and twilio_sid is not null and status = 'failed' and " +
+                                                             "error_message = 'the patient was erased before it was sent'"));
+        Assert.Equal(1L, await clinic.CountAsync("sms_messages", $"id = '{text}' and body = '[erased]' and body_sealed is null and to_phone is null"));
+    }
+
+    [Fact]
+    public async Task A_text_held_back_when_it_was_queued_has_its_body_sealed_by_the_sweep()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var phone = Phones.Unique();
+        await using (var su = portal.Superuser())
+            await su.ExecAsync("insert into sms_opt_outs (clinic_id, phone, reason) values (@Id, @phone, 'stop_keyword')", new { clinic.Id, phone });
+        var text = await QueueAsync(clinic, phone, "Held back: the number said STOP");
+        Assert.Equal(1L, await clinic.CountAsync("sms_messages", $"id = '{text}' and status = 'opted_out' and body_sealed is null")); // never sent
+
+        Assert.True(await portal.Services.GetRequiredService<SmsDispatcher>().SealLeftoversAsync(CancellationToken.None) >= 1);
+
+        await using var conn = portal.Superuser();
+        await conn.OpenAsync();
+        var (body, sealedBody) = await conn.Sql("select body, body_sealed from sms_messages where id = @text", new { text })
+            .FirstOrDefaultAsync(r => (r.GetString(0), r.GetFieldValue<byte[]>(1)));
+        Assert.Equal("[sealed]", body);
+        var opened = await TextBodies.OpenAsync(conn, null, portal.Services.GetRequiredService<DataKeys>(), clinic.Id, text, body, sealedBody);
+        Assert.Equal("Held back: the number said STOP", opened);
+        Assert.Equal(1L, await clinic.CountAsync("sms_messages", $"id = '{text}' and status = 'opted_out'"));
+    }
+
+    private async Task<Guid> QueueAsync(TestClinic clinic, string to, string body)
+    {
+        await using var su = portal.Superuser();
+        await su.OpenAsync();
+        await using var tx = await su.BeginTransactionAsync();
+        await su.ExecAsync("select set_config('app.clinic_id', @Id::text, true)", new { clinic.Id }, tx);
+        var id = await su.ScalarAsync<Guid>("select queue_sms('follow_up', @key, @to, @body, null, null, 'test')", new { key = Guid.NewGuid().ToString(), to, body }, tx);
+        await tx.CommitAsync();
+        return id;
+    }
 }

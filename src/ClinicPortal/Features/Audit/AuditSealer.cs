@@ -5,14 +5,16 @@ using Npgsql;
 namespace ClinicPortal.Features.Audit;
 
 /// <summary>
-/// Extends each clinic's hash chain over newly committed audit rows, in batches, right after commits
+/// Extends each clinic's hash chain over newly committed audit rows, in batches, shortly after commits
 /// (and every few seconds for rows other instances wrote). Kept off the booking transaction so the
-/// booking path never queues on a clinic's chain head (docs/design.md, Hot path).
+/// booking path never queues on a clinic's chain head (docs/design.md, Hot path). After each run it rests
+/// for <see cref="Rest"/>, so a busy portal seals a run of commits together rather than one per commit.
 /// </summary>
 public sealed class AuditSealer(CommitSignal signal, ClinicDb db, Operations.ClinicMetrics metrics, ILogger<AuditSealer> logger) : BackgroundService
 {
     private const int BatchSize = 500;
     private static readonly TimeSpan Sweep = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan Rest = TimeSpan.FromMilliseconds(250);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -28,6 +30,7 @@ public sealed class AuditSealer(CommitSignal signal, ClinicDb db, Operations.Cli
             {
                 logger.LogWarning(e, "Audit sealing failed; retrying on the next signal");
             }
+            await Task.Delay(Rest, stoppingToken); // commits meanwhile leave one signal: the next run seals them all
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(Sweep);
             try { await reader.ReadAsync(timeout.Token); }

@@ -65,7 +65,7 @@ public sealed class MessageStore(ClinicDb db, LinkTokens links, Privacy.DataKeys
         return await db.WriteAsync(clinic, async (conn, tx) =>
         {
             // A sealed body is opened here and handed over with '{ref}' where its old ref was.
-            var m = await conn.Command("select body, body_sealed, ref from sms_messages where id = @id", tx).With("id", message)
+            var m = await conn.Command("select body, body_sealed, ref from sms_messages where id = @id for update", tx).With("id", message)
                 .FirstOrDefaultAsync(r => (Body: r.GetString(0), Sealed: r.Value<byte[]>(1), Ref: r.GetString(2)), ct);
             var body = m.Sealed is null ? null
                 : (await TextBodies.OpenAsync(conn, tx, keys, clinic, message, m.Body, m.Sealed, ct)).Replace(m.Ref, "{ref}");

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using ClinicPortal.Features.Events;
 using ClinicPortal.Infrastructure.Database;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace ClinicPortal.Features.Messages;
 
@@ -36,14 +37,24 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
 {
     private SmsOptions O => options.Value;
 
-    public sealed record Claimed(Guid ClinicId, Guid Id, string ToPhone, string Body, string Ref, int Attempts, bool OptedOut);
+    /// <summary>
+    /// After a run that handled texts, the dispatcher rests this long before it looks again: the texts that commits queue
+    /// meanwhile go as one batch (one claim, one record, one seal) rather than one run per booking.
+    /// </summary>
+    public static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(100);
+
+    public sealed record Claimed(Guid ClinicId, Guid Id, string ToPhone, string Body, string Ref, int Attempts, bool OptedOut, string? CallId);
 
     /// <summary>What one attempt came to: the message's new status and what to record with it.</summary>
     private sealed record Outcome(string Status, string? Sid = null, string? TwilioStatus = null, int? Code = null, string? Error = null,
         DateTime? RetryAt = null, bool OptOut = false);
 
+    /// <summary>How often the dispatcher seals the bodies of done-with texts still in clear (SealLeftoversAsync).</summary>
+    public static readonly TimeSpan LeftoverSweep = TimeSpan.FromSeconds(10);
+
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
+        var swept = Stopwatch.StartNew();
         if (O.LeaseSeconds <= twilio.Value.TimeoutSeconds * 2)
             throw new InvalidOperationException($"Sms:LeaseSeconds ({O.LeaseSeconds}) must exceed twice Twilio:TimeoutSeconds ({twilio.Value.TimeoutSeconds}).");
         var wake = committed.Subscribe();
@@ -54,6 +65,11 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
             try
             {
                 handled = await DispatchDueAsync(stop);
+                if (swept.Elapsed >= LeftoverSweep)
+                {
+                    swept.Restart();
+                    await SealLeftoversAsync(stop);
+                }
                 sleep = await UntilNextDueAsync(stop);
             }
             catch (Exception e) when (!stop.IsCancellationRequested)
@@ -62,6 +78,7 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
                 sleep = TimeSpan.FromSeconds(O.PollSeconds);
             }
             if (handled >= O.BatchSize) continue; // more are waiting
+            if (handled > 0) await Task.Delay(Gather, stop);
             if (sleep <= TimeSpan.Zero) continue;
             using var nap = CancellationTokenSource.CreateLinkedTokenSource(stop);
             nap.CancelAfter(sleep);
@@ -79,9 +96,9 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
     {
         List<Claimed> claimed;
         await using (var conn = await db.OpenAsync(ct))
-            claimed = await conn.Command("select clinic_id, id, to_phone, body, ref, attempts, opted_out from sms_claim(@limit, @lease)")
+            claimed = await conn.Command("select clinic_id, id, to_phone, body, ref, attempts, opted_out, call_id from sms_claim(@limit, @lease)")
                 .With("limit", O.BatchSize).With("lease", O.LeaseSeconds)
-                .ListAsync(r => new Claimed(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5), r.GetBoolean(6)), ct);
+                .ListAsync(r => new Claimed(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt32(5), r.GetBoolean(6), r.Value<string>(7)), ct);
         if (claimed.Count == 0) return 0;
         foreach (var _ in claimed.Where(m => m.Attempts == 1)) metrics.Text("queued"); // counted once, at its first attempt
         var leaseTaken = Stopwatch.StartNew();
@@ -102,6 +119,34 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
             await recording;
         }
         return claimed.Count;
+    }
+
+    /// <summary>
+    /// Seals the bodies of done-with texts still in clear (sms_in_clear, 0028): those held back when they were queued (over
+    /// the daily cap, or to a number that opted out) and any whose sealing failed when they were recorded. Returns how many.
+    /// </summary>
+    public async Task<int> SealLeftoversAsync(CancellationToken ct)
+    {
+        if (!keys.CanSeal) return 0;
+        List<(Guid Clinic, TextBodies.Text Text)> left;
+        await using (var conn = await db.OpenAsync(ct))
+            left = await conn.Command("select clinic_id, id, to_phone, call_id, body from sms_in_clear(@limit)").With("limit", 500)
+                .ListAsync(r => (r.GetGuid(0), new TextBodies.Text(r.GetGuid(1), new Privacy.TextRecipient(r.Value<string>(2), r.Value<string>(3)),
+                    r.GetString(4))), ct);
+        var stored = 0;
+        foreach (var clinic in left.GroupBy(x => x.Clinic, x => x.Text))
+        {
+            try
+            {
+                stored += await db.WriteAsync(clinic.Key, async (conn, tx) =>
+                    await TextBodies.StoreAsync(conn, tx, await TextBodies.SealAsync(conn, tx, keys, clinic.Key, clinic.ToList(), ct), ct), ct);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                log.LogWarning(e, "The bodies of {Count} text messages could not be sealed; the next sweep tries again", clinic.Count());
+            }
+        }
+        return stored;
     }
 
     private async Task<TimeSpan> UntilNextDueAsync(CancellationToken ct)
@@ -201,23 +246,26 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
     }
 
     /// <summary>
-    /// One clinic's outcomes in one statement: each recorded if its attempt still holds the message (record_sms_attempt,
-    /// 0008_messages.sql). Then, in one transaction, the bodies of those that are done with are sealed.
+    /// One clinic's outcomes in one transaction: the bodies of those that are done with are sealed under their recipients'
+    /// keys, then one statement records each outcome with its sealed body, if its attempt still holds the message
+    /// (record_sms_attempt, 0028). Whatever fails rolls back both: the texts are reconciled and recorded after their lease.
     /// </summary>
     private async Task RecordAsync(Guid clinic, List<(Claimed Message, Outcome Outcome)> batch, CancellationToken ct)
     {
-        var recorded = await db.RunAsync(conn => conn.ForClinic(clinic, """
-                select x.id, record_sms_attempt(x.id, x.attempts, x.status, x.sid, x.twilio_status, x.code, x.error, x.retry_at, x.opt_out),
-                       (select now() - s.created_at from sms_messages s where s.id = x.id)
-                  from unnest(@ids, @attempts, @statuses, @sids, @twilioStatuses, @codes, @errors, @retryAts, @optOuts)
-                       as x(id, attempts, status, sid, twilio_status, code, error, retry_at, opt_out);
-                """)
-            .With("ids", batch.Select(x => x.Message.Id).ToArray()).With("attempts", batch.Select(x => x.Message.Attempts).ToArray())
-            .With("statuses", batch.Select(x => x.Outcome.Status).ToArray()).With("sids", batch.Select(x => x.Outcome.Sid).ToArray())
-            .With("twilioStatuses", batch.Select(x => x.Outcome.TwilioStatus).ToArray()).With("codes", batch.Select(x => x.Outcome.Code).ToArray())
-            .With("errors", batch.Select(x => x.Outcome.Error).ToArray()).With("retryAts", batch.Select(x => x.Outcome.RetryAt).ToArray())
-            .With("optOuts", batch.Select(x => x.Outcome.OptOut).ToArray())
-            .ListAsync(r => (Id: r.GetGuid(0), Held: !r.IsDBNull(1), Waited: r.Value<TimeSpan?>(2)), ct), ct);
+        var doneWith = batch.Where(x => x.Outcome.Status is not "queued") // a retry needs its body
+            .Select(x => new TextBodies.Text(x.Message.Id, new Privacy.TextRecipient(x.Message.ToPhone, x.Message.CallId), x.Message.Body)).ToList();
+        List<(Guid Id, bool Held, TimeSpan? Waited)> recorded;
+        try
+        {
+            recorded = await RetryOnceAsync(() => db.WriteAsync(clinic, async (conn, tx) =>
+                await Record(conn, tx, batch, await TextBodies.SealAsync(conn, tx, keys, clinic, doneWith, ct)).ListAsync(Read, ct), ct));
+        }
+        catch (Exception e) when (e is not NpgsqlException && !ct.IsCancellationRequested)
+        {
+            // Sealing itself failed (a key that cannot be unwrapped, say): the outcomes are recorded, the bodies stay in clear.
+            log.LogWarning(e, "The bodies of {Count} text messages could not be sealed; they stay in clear", doneWith.Count);
+            recorded = await db.WriteAsync(clinic, (conn, tx) => Record(conn, tx, batch, []).ListAsync(Read, ct), ct);
+        }
         var held = recorded.Where(r => r.Held).ToDictionary(r => r.Id, r => r.Waited); // the others are another attempt's now: it records
         foreach (var (m, o) in batch.Where(x => held.ContainsKey(x.Message.Id)))
         {
@@ -225,16 +273,30 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
             metrics.Text(o.Status == "queued" ? "retrying" : o.Status);
             if (o.Status is "sent" && held[m.Id] is { } waited) metrics.TextAccepted(waited); // how long it waited for Twilio
         }
-        // A retry needs the body; the others are done with.
-        var doneWith = batch.Where(x => held.ContainsKey(x.Message.Id) && x.Outcome.Status is not "queued").Select(x => x.Message.Id).ToList();
-        if (doneWith.Count == 0) return;
-        try
-        {
-            await db.WriteAsync(clinic, (conn, tx) => TextBodies.SealAsync(conn, tx, keys, clinic, doneWith, ct), ct);
-        }
-        catch (Npgsql.NpgsqlException e)
-        {
-            log.LogWarning(e, "{Count} text messages are done with but their bodies could not be sealed; they stay in clear", doneWith.Count);
-        }
+
+        static (Guid Id, bool Held, TimeSpan? Waited) Read(NpgsqlDataReader r) => (r.GetGuid(0), !r.IsDBNull(1), r.Value<TimeSpan?>(2));
+    }
+
+    private static NpgsqlCommand Record(NpgsqlConnection conn, NpgsqlTransaction tx, List<(Claimed Message, Outcome Outcome)> batch,
+        Dictionary<Guid, (byte[] Sealed, Guid Key)> seals) =>
+        conn.Command("""
+            select x.id, record_sms_attempt(x.id, x.attempts, x.status, x.sid, x.twilio_status, x.code, x.error, x.retry_at, x.opt_out, x.sealed, x.key),
+                   (select now() - s.created_at from sms_messages s where s.id = x.id)
+              from unnest(@ids, @attempts, @statuses, @sids, @twilioStatuses, @codes, @errors, @retryAts, @optOuts, @sealed, @keys)
+                   as x(id, attempts, status, sid, twilio_status, code, error, retry_at, opt_out, sealed, key);
+            """, tx)
+            .With("ids", batch.Select(x => x.Message.Id).ToArray()).With("attempts", batch.Select(x => x.Message.Attempts).ToArray())
+            .With("statuses", batch.Select(x => x.Outcome.Status).ToArray()).With("sids", batch.Select(x => x.Outcome.Sid).ToArray())
+            .With("twilioStatuses", batch.Select(x => x.Outcome.TwilioStatus).ToArray()).With("codes", batch.Select(x => x.Outcome.Code).ToArray())
+            .With("errors", batch.Select(x => x.Outcome.Error).ToArray()).With("retryAts", batch.Select(x => x.Outcome.RetryAt).ToArray())
+            .With("optOuts", batch.Select(x => x.Outcome.OptOut).ToArray())
+            .With("sealed", batch.Select(x => seals.TryGetValue(x.Message.Id, out var s) ? s.Sealed : null).ToArray())
+            .With("keys", batch.Select(x => seals.TryGetValue(x.Message.Id, out var s) ? s.Key : (Guid?)null).ToArray());
+
+    /// <summary>A deadlock or serialization failure (another transaction held a key or text this one needed) is tried once more at once.</summary>
+    private static async Task<T> RetryOnceAsync<T>(Func<Task<T>> work)
+    {
+        try { return await work(); }
+        catch (PostgresException e) when (e.IsTransient) { return await work(); }
     }
 }
