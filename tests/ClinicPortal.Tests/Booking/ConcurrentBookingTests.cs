@@ -28,6 +28,29 @@ public sealed class ConcurrentBookingTests(ClinicPortalFactory portal)
     }
 
     [Fact]
+    public async Task A_losers_alternatives_are_the_nearest_times_clear_of_the_providers_appointments_and_time_off()
+    {
+        var clinic = await portal.CreateClinicAsync(); // open 07:00-20:00 every day; a booking without a procedure takes 30 minutes
+        var date = Dates.Upcoming(DayOfWeek.Tuesday);
+        foreach (var time in new[] { "09:30", "10:00", "10:30" })
+            Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, time, phone: Phones.Unique())).GetProperty("status").GetString());
+        await using (var su = portal.Superuser())
+            await su.ExecAsync("""
+                insert into time_off (clinic_id, provider_id, starts_at, ends_at, reason)
+                select p.clinic_id, p.id, (@date::date + time '11:00') at time zone c.time_zone, (@date::date + time '12:00') at time zone c.time_zone, 'training'
+                  from providers p join clinics c on c.id = p.clinic_id where p.clinic_id = @Id and p.slug = 'dr-a'
+                """, new { clinic.Id, date });
+
+        var lost = await clinic.BookAsync("dr-a", date, "10:00", phone: Phones.Unique());
+
+        Assert.Equal("conflict", lost.GetProperty("status").GetString());
+        var offered = lost.GetProperty("alternatives").EnumerateArray().Select(a => DateTimeOffset.Parse(a.GetProperty("starts_at").GetString()!)).ToList();
+        // 09:00 is the nearest free start: every start after it and before 12:00 overlaps an appointment or the time off.
+        Assert.Equal([new TimeSpan(8, 30, 0), new TimeSpan(8, 45, 0), new TimeSpan(9, 0, 0)], offered.Select(o => o.TimeOfDay));
+        Assert.All(offered, o => Assert.Equal(date, o.ToString("yyyy-MM-dd")));
+    }
+
+    [Fact]
     public async Task A_returning_callers_booking_does_not_wait_for_a_transaction_that_holds_their_patient_row()
     {
         var clinic = await portal.CreateClinicAsync();

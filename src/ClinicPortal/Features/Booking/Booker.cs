@@ -86,14 +86,15 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.DataKeys keys, Mes
             CallId: who.CallId, Attempt: id);
         var placeholder = answers?.Taken(provider, slot, c.Clinic) ?? "";
         BookingOutcome.Booked Booked(string code, string? result) => new(id, code, provider, c.Procedure?.Name, slot, c.Clinic, result);
-        var (outcome, stored, code) = await BookingStore.BookAsync(conn, clinic, who.ToolCallId, who.CallId,
+        var (outcome, stored, code, taken) = await BookingStore.BookAsync(conn, clinic, who.ToolCallId, who.CallId,
             code => new NewAppointment(id, code, provider, c.Procedure?.Id, slot, r.PatientName.Trim(), phone, who.Source, who.Actor, detail, note,
                 confirmation),
-            a => answers?.Booked(Booked(a.Code, null)) ?? "", placeholder);
+            a => answers?.Booked(Booked(a.Code, null)) ?? "", placeholder, ScheduleStore.Window(r.Date, BookingStore.AlternativeDays));
         if (outcome == "replay") return new BookingOutcome.Replay(stored);
         if (outcome == "booked") return Booked(code, stored);
 
-        var alternatives = await BookingStore.AlternativesAsync(conn, clinic, provider.Id, r.Date, slot.Starts, c.Length, c.Buffer, now);
+        // The provider's week came back with the conflict: the alternatives need no read of their own.
+        var alternatives = BookingStore.Alternatives(c.Clinic, [provider], c.Hours, [.. c.TimeOff, .. taken], r.Date, slot.Starts, c.Length, c.Buffer, now);
         return await ConflictAsync(conn, clinic, who, answers, id, new BookingOutcome.Conflict(provider, slot, alternatives, c.Clinic, null));
     }
 

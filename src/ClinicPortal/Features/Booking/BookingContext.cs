@@ -6,7 +6,8 @@ using Npgsql;
 namespace ClinicPortal.Features.Booking;
 
 /// <summary>What a booking needs to be checked, loaded in one round trip: the clinic, the provider
-/// the caller named, the procedure, and that provider's hours and time off around the day.</summary>
+/// the caller named, the procedure, and that provider's hours, and time off over the alternatives' window
+/// (BookingStore.AlternativeDays from the day: a loser's alternatives need them too).</summary>
 public sealed record BookingContext(ClinicInfo Clinic, ProviderRef? Provider, ProcedureRow? Procedure,
     IReadOnlyList<HoursRow> Hours, IReadOnlyList<BusySpan> TimeOff)
 {
@@ -24,7 +25,7 @@ public sealed record BookingContext(ClinicInfo Clinic, ProviderRef? Provider, Pr
 
     public static async Task<BookingContext> LoadAsync(NpgsqlConnection conn, Guid clinic, string provider, string? procedure, LocalDate day)
     {
-        var (from, to) = ScheduleStore.Window(day, 1);
+        var (from, to) = ScheduleStore.Window(day, BookingStore.AlternativeDays);
         // The procedure's match runs only when one was named: it is the costliest statement here (term_match_score).
         await using var cmd = conn.ForClinic(clinic, procedure is null ? Sql : Sql + ProcedureCatalog.MatchSql).With("raw", provider)
             .With("slug", Slug(provider)).With("from", from.ToDateTimeUtc()).With("to", to.ToDateTimeUtc());

@@ -16,7 +16,8 @@ public sealed record ConfirmationText(string Body, string Ref, byte[] TokenHash)
 /// <summary>
 /// Calls the booking and reschedule functions (db/migrations/0004_booking.sql), one round trip each. A voice
 /// booking's confirmation text is queued in the same implicit transaction (0008_messages.sql): only when
-/// the appointment row with this attempt's id exists, which is exactly when this attempt booked.
+/// the appointment row with this attempt's id exists, which is exactly when this attempt booked. When it does not,
+/// the same round trip reads the provider's appointments over the alternatives' window, for the loser's alternatives.
 /// </summary>
 public static class BookingStore
 {
@@ -28,6 +29,9 @@ public static class BookingStore
             @starts, @ends, @blocked, @patientName, @patientPhone, @notes, @detail::jsonb, @bookedResult, @conflictResult);
         select queue_sms('confirmation', 'confirmation:' || @id::text, @patientPhone, @confirmationSms, @callId, @id, @actor, null, @ref, @tokenHash)
           from appointments where clinic_id = @clinic and id = @id and @confirmationSms::text is not null;
+        select provider_id, starts_at, blocked_until from appointments
+         where status <> 'cancelled' and provider_id = @providerId and blocked_until > @from and starts_at < @to
+           and not exists (select 1 from appointments where clinic_id = @clinic and id = @id);
         """;
 
     private const string RescheduleSql = """
@@ -36,12 +40,17 @@ public static class BookingStore
             @rescheduledResult, @conflictResult, @notFoundResult);
         """;
 
+    /// <summary>The days alternatives are looked for in, from the day asked for.</summary>
+    public const int AlternativeDays = 7;
+
     /// <summary>
     /// outcome is booked, conflict or replay (result is then the stored answer). A taken confirmation
-    /// code gets a new one; a deadlock or serialization failure is retried as a backstop.
+    /// code gets a new one; a deadlock or serialization failure is retried as a backstop. Taken: on a conflict, the
+    /// provider's appointments over the alternatives' window (from, to).
     /// </summary>
-    public static async Task<(string Outcome, string Result, string Code)> BookAsync(NpgsqlConnection conn, Guid clinic, string? toolCallId,
-        string? callId, Func<string, NewAppointment> appointment, Func<NewAppointment, string> bookedResult, string conflictResult)
+    public static async Task<(string Outcome, string Result, string Code, IReadOnlyList<BusySpan> Taken)> BookAsync(NpgsqlConnection conn, Guid clinic,
+        string? toolCallId, string? callId, Func<string, NewAppointment> appointment, Func<NewAppointment, string> bookedResult, string conflictResult,
+        (Instant From, Instant To) window)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -55,11 +64,13 @@ public static class BookingStore
                     .With("blocked", a.Slot.BlockedUntil.ToDateTimeUtc()).With("patientName", a.PatientName).With("patientPhone", a.PatientPhone)
                     .With("notes", a.Notes).With("detail", EventPayloads.Serialize(a.Detail)).With("bookedResult", bookedResult(a))
                     .With("conflictResult", conflictResult).With("confirmationSms", a.Confirmation?.Body)
-                    .With("ref", a.Confirmation?.Ref).With("tokenHash", a.Confirmation?.TokenHash);
+                    .With("ref", a.Confirmation?.Ref).With("tokenHash", a.Confirmation?.TokenHash)
+                    .With("from", window.From.ToDateTimeUtc()).With("to", window.To.ToDateTimeUtc());
                 await using var reader = await cmd.ReaderAsync();
                 var (outcome, result) = (await reader.RowsAsync(r => (r.GetString(0), r.GetString(1)))).Single();
                 await reader.RowsAsync(r => 0); // the confirmation text, queued in the same implicit transaction when booked
-                return (outcome, result, a.Code);
+                var taken = await reader.RowsAsync(ScheduleRows.Span); // none when this attempt booked
+                return (outcome, result, a.Code, taken);
             }
             catch (PostgresException e) when (attempt < Attempts && IsRetryable(e)) { }
         }
@@ -87,15 +98,18 @@ public static class BookingStore
     private static bool IsRetryable(PostgresException e) =>
         e.SqlState is "CP001" or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure;
 
-    /// <summary>Up to three free times for the same provider nearest to the one that was taken.</summary>
+    /// <summary>Up to three free times for the same provider nearest to the one that was taken (its schedule read here).</summary>
     public static async Task<IReadOnlyList<Slot>> AlternativesAsync(NpgsqlConnection conn, Guid clinic, Guid providerId,
         LocalDate day, Instant wanted, Duration length, Duration buffer, Instant now)
     {
-        const int days = 7;
-        var (from, to) = ScheduleStore.Window(day, days);
-        var schedule = await ScheduleStore.LoadAsync(conn, null, clinic, providerId, from, to);
-        var request = new SlotFinder.Request(schedule.Clinic.Zone, schedule.Providers, schedule.Hours, schedule.Busy,
-            length, buffer, schedule.Clinic.EarliestStart(now));
-        return SlotFinder.Nearest(request, day, days, wanted, 3);
+        var (from, to) = ScheduleStore.Window(day, AlternativeDays);
+        var s = await ScheduleStore.LoadAsync(conn, null, clinic, providerId, from, to);
+        return Alternatives(s.Clinic, s.Providers, s.Hours, s.Busy, day, wanted, length, buffer, now);
     }
+
+    /// <summary>The same from a schedule at hand: busy holds the provider's time off and appointments over the window.</summary>
+    public static IReadOnlyList<Slot> Alternatives(ClinicInfo clinic, IReadOnlyList<ProviderRef> providers, IReadOnlyList<HoursRow> hours,
+        IReadOnlyList<BusySpan> busy, LocalDate day, Instant wanted, Duration length, Duration buffer, Instant now) =>
+        SlotFinder.Nearest(new SlotFinder.Request(clinic.Zone, providers, hours, busy, length, buffer, clinic.EarliestStart(now)),
+            day, AlternativeDays, wanted, 3);
 }
