@@ -38,8 +38,9 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
     private SmsOptions O => options.Value;
 
     /// <summary>
-    /// After a run that handled texts, the dispatcher rests this long before it looks again: the texts that commits queue
-    /// meanwhile go as one batch (one claim, one record, one seal) rather than one run per booking.
+    /// After a run that handled texts while more commits came, the dispatcher rests this long before it looks again: the
+    /// texts that commits queue meanwhile go as one batch (one claim, one record, one seal) rather than one run per booking.
+    /// A lone text on a quiet portal goes at once.
     /// </summary>
     public static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(100);
 
@@ -78,7 +79,7 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
                 sleep = TimeSpan.FromSeconds(O.PollSeconds);
             }
             if (handled >= O.BatchSize) continue; // more are waiting
-            if (handled > 0) await Task.Delay(Gather, stop);
+            if (handled > 0 && wake.TryPeek(out _)) await Task.Delay(Gather, stop); // commits came meanwhile: let their texts gather
             if (sleep <= TimeSpan.Zero) continue;
             using var nap = CancellationTokenSource.CreateLinkedTokenSource(stop);
             nap.CancelAfter(sleep);
