@@ -34,6 +34,8 @@ public sealed partial class FakeTwilio : IAsyncDisposable
         public sealed record Refuse(int HttpStatus, int Code, string Message) : Behaviour;
         /// <summary>Creates the message, then answers only after the delay (the client may have given up).</summary>
         public sealed record AcceptSlowly(TimeSpan Delay) : Behaviour;
+        /// <summary>Creates the message, then answers when the test says so (while it does something the send must overlap).</summary>
+        public sealed record AcceptWhen(Task Answer) : Behaviour;
     }
 
     public static Behaviour ServerError => new Behaviour.Refuse(503, 20500, "Service Unavailable");
@@ -133,6 +135,7 @@ public sealed partial class FakeTwilio : IAsyncDisposable
         lock (_messages) _messages.Add(message);
         _arrived.Release();
         if (behaviour is Behaviour.AcceptSlowly slow) await Task.Delay(slow.Delay);
+        if (behaviour is Behaviour.AcceptWhen gate) await gate.Answer;
         return Results.Json(Resource(message), statusCode: 201);
     }
 
