@@ -34,12 +34,7 @@ public sealed class ConcurrentBookingTests(ClinicPortalFactory portal)
         var date = Dates.Upcoming(DayOfWeek.Tuesday);
         foreach (var time in new[] { "09:30", "10:00", "10:30" })
             Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, time, phone: Phones.Unique())).GetProperty("status").GetString());
-        await using (var su = portal.Superuser())
-            await su.ExecAsync("""
-                insert into time_off (clinic_id, provider_id, starts_at, ends_at, reason)
-                select p.clinic_id, p.id, (@date::date + time '11:00') at time zone c.time_zone, (@date::date + time '12:00') at time zone c.time_zone, 'training'
-                  from providers p join clinics c on c.id = p.clinic_id where p.clinic_id = @Id and p.slug = 'dr-a'
-                """, new { clinic.Id, date });
+        await clinic.AddTimeOffInSqlAsync("dr-a", date, "11:00", "12:00");
 
         var lost = await clinic.BookAsync("dr-a", date, "10:00", phone: Phones.Unique());
 

@@ -38,6 +38,7 @@ public static class ComponentContext
         s.AddSingleton<DashboardStore>();
         s.AddSingleton<ClinicPortal.Features.Latency.LatencyStore>();
         s.AddSingleton<AppointmentStore>();
+        s.AddSingleton<CatalogueCache>();
         s.AddSingleton<Booker>();
         s.AddSingleton(portal.Services.GetRequiredService<ClinicPortal.Features.Messages.LinkTokens>()); // the portal's link key
         s.AddSingleton(new ClinicPortal.Features.Messages.SmsTexts(new ConfigurationBuilder().Build()));

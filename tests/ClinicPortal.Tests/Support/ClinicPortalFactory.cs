@@ -152,6 +152,17 @@ public sealed record TestClinic(ClinicPortalFactory Factory, Guid Id, string Slu
 
     public Task<long> CountAsync(string table, string where = "true") =>
         Factory.CountAsync($"select count(*) from {table} where clinic_id = @Id and {where}", new { Id });
+
+    /// <summary>Time off for a provider, from and to in clinic time on the date, written in SQL behind the portal's back.</summary>
+    public async Task AddTimeOffInSqlAsync(string provider, string date, string from, string to)
+    {
+        await using var su = Factory.Superuser();
+        await su.ExecAsync("""
+            insert into time_off (clinic_id, provider_id, starts_at, ends_at, reason)
+            select p.clinic_id, p.id, (@date::date + @from::time) at time zone c.time_zone, (@date::date + @to::time) at time zone c.time_zone, 'training'
+              from providers p join clinics c on c.id = p.clinic_id where p.clinic_id = @Id and p.slug = @provider
+            """, new { Id, provider, date, from, to });
+    }
 }
 
 public static class Phones

@@ -2,6 +2,7 @@ using ClinicPortal.Features.Events;
 using ClinicPortal.Shared;
 using ClinicPortal.Infrastructure.Database;
 using NodaTime;
+using Npgsql;
 
 namespace ClinicPortal.Features.Booking;
 
@@ -35,7 +36,7 @@ public abstract record BookingOutcome
 /// database cannot know (clock, hours, time off, daylight saving), then one call to book_appointment,
 /// whose exclusion constraint decides conflicts. Alternatives are computed only after a conflict.
 /// </summary>
-public sealed class Booker(ClinicDb db, IClock clock, Privacy.DataKeys keys, Messages.SmsTexts texts, Messages.LinkTokens links,
+public sealed class Booker(ClinicDb db, CatalogueCache catalogue, IClock clock, Privacy.DataKeys keys, Messages.SmsTexts texts, Messages.LinkTokens links,
     Operations.ClinicMetrics metrics)
 {
     // Each statement commits on its own in one round trip (the hot path); the unit of work wakes listeners when the booking is done.
@@ -60,10 +61,29 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.DataKeys keys, Mes
         return outcome;
     }
 
+    /// <summary>
+    /// Checked against the clinic's catalogue in memory, then booked in one round trip whose first statement checks that
+    /// catalogue is still current. A refusal, or a catalogue that changed, is checked again on a fresh read of it.
+    /// </summary>
     private async Task<BookingOutcome> BookOnAsync(Npgsql.NpgsqlConnection conn, Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers,
         (string Ref, byte[] TokenHash) link)
     {
-        var c = await BookingContext.LoadAsync(conn, clinic, r.Provider, r.Procedure, r.Date);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (c, kept) = await catalogue.ContextAsync(conn, clinic, r.Provider, r.Procedure, r.Date, fresh: attempt > 1);
+            try
+            {
+                var outcome = await BookOnAsync(conn, clinic, r, who, answers, link, c);
+                if (outcome is BookingOutcome.Invalid && kept) continue;
+                return outcome;
+            }
+            catch (PostgresException e) when (e.SqlState == CatalogueCache.Changed && attempt < 3) { }
+        }
+    }
+
+    private async Task<BookingOutcome> BookOnAsync(Npgsql.NpgsqlConnection conn, Guid clinic, BookingRequest r, Requester who, ToolAnswers? answers,
+        (string Ref, byte[] TokenHash) link, BookingContext c)
+    {
         if (c.Provider is not { } provider) return new BookingOutcome.Invalid($"this clinic has no provider '{r.Provider}'");
         if (r.Procedure is not null && c.Procedure is null) return new BookingOutcome.Invalid($"this clinic does not offer '{r.Procedure}'");
         var checkedPhone = Phone.Check(r.PatientPhone, c.Clinic.Country);
@@ -89,7 +109,7 @@ public sealed class Booker(ClinicDb db, IClock clock, Privacy.DataKeys keys, Mes
         var (outcome, stored, code, taken) = await BookingStore.BookAsync(conn, clinic, who.ToolCallId, who.CallId,
             code => new NewAppointment(id, code, provider, c.Procedure?.Id, slot, r.PatientName.Trim(), phone, who.Source, who.Actor, detail, note,
                 confirmation),
-            a => answers?.Booked(Booked(a.Code, null)) ?? "", placeholder, ScheduleStore.Window(r.Date, BookingStore.AlternativeDays));
+            a => answers?.Booked(Booked(a.Code, null)) ?? "", placeholder, ScheduleStore.Window(r.Date, BookingStore.AlternativeDays), c.CatalogueVersion!.Value);
         if (outcome == "replay") return new BookingOutcome.Replay(stored);
         if (outcome == "booked") return Booked(code, stored);
 

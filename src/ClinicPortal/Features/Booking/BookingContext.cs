@@ -7,9 +7,10 @@ namespace ClinicPortal.Features.Booking;
 
 /// <summary>What a booking needs to be checked, loaded in one round trip: the clinic, the provider
 /// the caller named, the procedure, and that provider's hours, and time off over the alternatives' window
-/// (BookingStore.AlternativeDays from the day: a loser's alternatives need them too).</summary>
+/// (BookingStore.AlternativeDays from the day: a loser's alternatives need them too).
+/// A booking takes it from the clinic's catalogue in memory (CatalogueCache), at CatalogueVersion; a reschedule reads it here.</summary>
 public sealed record BookingContext(ClinicInfo Clinic, ProviderRef? Provider, ProcedureRow? Procedure,
-    IReadOnlyList<HoursRow> Hours, IReadOnlyList<BusySpan> TimeOff)
+    IReadOnlyList<HoursRow> Hours, IReadOnlyList<BusySpan> TimeOff, long? CatalogueVersion = null)
 {
     public static readonly Duration DefaultLength = Duration.FromMinutes(30);
 

@@ -10,6 +10,7 @@ public static class BookingFeature
     {
         s.AddSingleton<IClock>(SystemClock.Instance);
         s.AddSingleton(TimeProvider.System);
+        s.AddSingleton<CatalogueCache>();
         s.AddSingleton<Booker>();
         s.AddSingleton<ITool, CheckAvailabilityTool>();
         s.AddSingleton<ITool, BookAppointmentTool>();

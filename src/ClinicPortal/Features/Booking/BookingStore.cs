@@ -14,7 +14,8 @@ public sealed record NewAppointment(
 public sealed record ConfirmationText(string Body, string Ref, byte[] TokenHash);
 
 /// <summary>
-/// Calls the booking and reschedule functions (db/migrations/0004_booking.sql), one round trip each. A voice
+/// Calls the booking and reschedule functions (db/migrations/0004_booking.sql), one round trip each. A booking's batch
+/// first checks that the catalogue it was checked against is current (catalogue_is, 0029: CatalogueCache). A voice
 /// booking's confirmation text is queued in the same implicit transaction (0008_messages.sql): only when
 /// the appointment row with this attempt's id exists, which is exactly when this attempt booked. When it does not,
 /// the same round trip reads the provider's appointments over the alternatives' window, for the loser's alternatives.
@@ -24,6 +25,7 @@ public static class BookingStore
     private const int Attempts = 3;
 
     private const string BookSql = """
+        select catalogue_is(@version);
         select outcome, result from book_appointment(
             @toolCallId, @callId, @actor, @source::appointment_source, @id, @code, @providerId, @procedureId,
             @starts, @ends, @blocked, @patientName, @patientPhone, @notes, @detail::jsonb, @bookedResult, @conflictResult);
@@ -46,11 +48,12 @@ public static class BookingStore
     /// <summary>
     /// outcome is booked, conflict or replay (result is then the stored answer). A taken confirmation
     /// code gets a new one; a deadlock or serialization failure is retried as a backstop. Taken: on a conflict, the
-    /// provider's appointments over the alternatives' window (from, to).
+    /// provider's appointments over the alternatives' window (from, to). A PostgresException with CatalogueCache.Changed
+    /// when the clinic's catalogue is no longer at catalogueVersion: nothing was written.
     /// </summary>
     public static async Task<(string Outcome, string Result, string Code, IReadOnlyList<BusySpan> Taken)> BookAsync(NpgsqlConnection conn, Guid clinic,
         string? toolCallId, string? callId, Func<string, NewAppointment> appointment, Func<NewAppointment, string> bookedResult, string conflictResult,
-        (Instant From, Instant To) window)
+        (Instant From, Instant To) window, long catalogueVersion)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -65,8 +68,9 @@ public static class BookingStore
                     .With("notes", a.Notes).With("detail", EventPayloads.Serialize(a.Detail)).With("bookedResult", bookedResult(a))
                     .With("conflictResult", conflictResult).With("confirmationSms", a.Confirmation?.Body)
                     .With("ref", a.Confirmation?.Ref).With("tokenHash", a.Confirmation?.TokenHash)
-                    .With("from", window.From.ToDateTimeUtc()).With("to", window.To.ToDateTimeUtc());
+                    .With("from", window.From.ToDateTimeUtc()).With("to", window.To.ToDateTimeUtc()).With("version", catalogueVersion);
                 await using var reader = await cmd.ReaderAsync();
+                await reader.RowsAsync(r => 0); // catalogue_is: it stops the batch (CatalogueCache.Changed) when the catalogue changed
                 var (outcome, result) = (await reader.RowsAsync(r => (r.GetString(0), r.GetString(1)))).Single();
                 await reader.RowsAsync(r => 0); // the confirmation text, queued in the same implicit transaction when booked
                 var taken = await reader.RowsAsync(ScheduleRows.Span); // none when this attempt booked

@@ -35,8 +35,18 @@ public static class Sql
     public static async Task<NpgsqlDataReader> ReaderAsync(this NpgsqlCommand cmd, CancellationToken ct = default)
     {
         var reader = await cmd.ExecuteReaderAsync(ct);
-        if (cmd.CommandText.StartsWith(ClinicDb.SetClinic, StringComparison.Ordinal)) await reader.NextResultAsync(ct);
-        return reader;
+        try
+        {
+            if (cmd.CommandText.StartsWith(ClinicDb.SetClinic, StringComparison.Ordinal)) await reader.NextResultAsync(ct);
+            return reader;
+        }
+        catch
+        {
+            // The batch's second statement failed (a check that stops it, say): the caller never gets the reader to dispose,
+            // and a reader left open keeps the connection busy.
+            await reader.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Every row of the (first) result, mapped.</summary>
