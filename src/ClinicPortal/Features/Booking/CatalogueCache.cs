@@ -50,22 +50,21 @@ public sealed class Catalogue(long version, ClinicInfo clinic, IReadOnlyList<Pro
     }
 
     private const string Sql = """
-        select catalogue_version(), name, time_zone, min_notice_minutes, phone, country, sms_any_country from clinics where id = @clinic;
+        select name, time_zone, min_notice_minutes, phone, country, sms_any_country, catalogue_version() from clinics where id = @clinic;
         select id, slug, name from providers p where p.active order by slug;
         select provider_id, weekday, starts_at, ends_at from working_hours;
         select provider_id, starts_at, ends_at from time_off where ends_at > now() - interval '1 day';
         """;
 
     /// <summary>
-    /// Reads a clinic's catalogue in one round trip. The version comes first, in the clinic's statement: a change that
-    /// commits while the rest is read makes the catalogue newer than its version, which the booking's check then refuses
-    /// (the other way round, it would pass a catalogue older than its version).
+    /// Reads a clinic's catalogue in one round trip. The version is read first, with the clinic: a change that commits
+    /// while the rest is read makes the catalogue newer than its version, which the booking's check then refuses (the other
+    /// way round, it would pass a catalogue older than its version).
     /// </summary>
     public static async Task<Catalogue> LoadAsync(NpgsqlConnection conn, Guid clinic, Instant now)
     {
         await using var reader = await conn.ForClinic(clinic, Sql).ReaderAsync();
-        var (v, info) = (await reader.RowsAsync(r => (r.GetInt64(0), new ClinicInfo(r.GetString(1), r.GetString(2), r.GetInt32(3),
-            r.Value<string>(4), r.GetString(5), r.GetBoolean(6))))).Single();
+        var (info, v) = (await reader.RowsAsync(r => (ScheduleRows.Clinic(r), r.GetInt64(6)))).Single(); // ScheduleRows.ClinicSql's columns, then the version
         var providers = await reader.RowsAsync(ScheduleRows.Provider);
         var hours = await reader.RowsAsync(ScheduleRows.Hours);
         var timeOff = await reader.RowsAsync(ScheduleRows.Span);
