@@ -79,8 +79,9 @@ public static class TestDatabase
 
     private static async Task<EmbeddedPostgres> StartAsync()
     {
-        RemoveLeftovers();
+        await RemoveLeftoversAsync();
         var root = _root = Directory.CreateTempSubdirectory(Prefix).FullName;
+        await File.WriteAllTextAsync(Path.Combine(root, RunFile), Environment.ProcessId.ToString());
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                                        UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
@@ -94,16 +95,40 @@ public static class TestDatabase
         return pg;
     }
 
+    /// <summary>The file in a run's directory that names the test host that started its cluster.</summary>
+    private const string RunFile = "run.pid";
+
     /// <summary>
-    /// Deletes the clusters of earlier runs that are no longer running (no postmaster.pid). The test host
-    /// does not always give the exit handler time to delete its own, so each run cleans up after the last.
+    /// Deletes the clusters of earlier runs. The test host does not always give the exit handler time to stop and delete its
+    /// own, so each run cleans up after the last: a cluster still running is stopped first when the test host that started
+    /// it is gone (another run's, still going, is left alone).
     /// </summary>
-    private static void RemoveLeftovers()
+    private static async Task RemoveLeftoversAsync()
     {
         foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), Prefix + "*"))
         {
-            if (File.Exists(Path.Combine(dir, "pg", "postmaster.pid"))) continue; // another run, still going
+            var data = Path.Combine(dir, "pg");
+            if (File.Exists(Path.Combine(data, "postmaster.pid")))
+            {
+                if (StillRunning(Path.Combine(dir, RunFile))) continue;
+                await EmbeddedPostgres.StopAsync(data);
+            }
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>Whether the test host named in this file still runs (no file: an older run's, taken as running).</summary>
+    private static bool StillRunning(string runFile)
+    {
+        if (!File.Exists(runFile) || !int.TryParse(File.ReadAllText(runFile), out var pid)) return true;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false; // no such process
         }
     }
 }

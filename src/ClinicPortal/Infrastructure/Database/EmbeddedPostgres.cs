@@ -108,8 +108,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     {
         if (_stopped) return;
         _stopped = true;
-        await RunAsync(_binDir, "pg_ctl", ["-D", _dataDir, "-m", "fast", "-w", "stop"], CancellationToken.None, throwOnError: false);
+        await StopAsync(_dataDir);
     }
+
+    /// <summary>Stops the server running on this data directory, if one is (a cluster whose owner is gone).</summary>
+    public static Task StopAsync(string dataDir) =>
+        RunAsync(FindBinaries(), "pg_ctl", ["-D", dataDir, "-m", "fast", "-w", "stop"], CancellationToken.None, throwOnError: false);
 
     /// <summary>
     /// The database runs on this machine, so its cores are known: a pool of four connections a core (at least 8). Measured on
