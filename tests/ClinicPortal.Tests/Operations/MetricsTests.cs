@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using ClinicPortal.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ClinicPortal.Tests.Operations;
 
@@ -60,23 +62,36 @@ public sealed class MetricsTests(ClinicPortalFactory portal)
     [Fact]
     public async Task A_text_twilio_accepts_records_how_long_it_waited_in_the_queue()
     {
-        // Every portal of the run sends from the one outbox: listen to the meter in this process, whichever portal sends.
+        // A database and portal of its own: on the common database any portal of the run may send the text, the browser
+        // tests' portals too, which run in processes of their own whose meters this listener cannot hear. It listens to
+        // this portal's meter only, so another portal's text cannot pass it.
+        var db = await TestDatabase.OwnDatabaseAsync("queue_wait");
+        var twilio = await TestDatabase.TwilioAsync();
+        await using var own = db.TestPortal([.. TestDatabase.TwilioSettings(twilio).Select(kv => (kv.Key, kv.Value))]);
+        own.CreateClient().Dispose(); // started: migrated
+        var meter = own.Services.GetRequiredService<ClinicPortal.Features.Operations.ClinicMetrics>().Meter; // this portal's, not the others'
         var waits = new System.Collections.Concurrent.ConcurrentBag<double>();
         using var listener = new System.Diagnostics.Metrics.MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == ClinicPortal.Features.Operations.ClinicMetrics.MeterName && instrument.Name == "clinicportal.texts.queue_to_twilio")
-                    l.EnableMeasurementEvents(instrument);
+                if (instrument.Meter == meter && instrument.Name == "clinicportal.texts.queue_to_twilio") l.EnableMeasurementEvents(instrument);
             },
         };
         listener.SetMeasurementEventCallback<double>((_, seconds, _, _) => waits.Add(seconds));
         listener.Start();
-        var clinic = await portal.CreateClinicAsync();
+        var slug = "q-" + Guid.NewGuid().ToString("N")[..10];
+        var secret = "secret-" + slug;
+        await ClinicPortal.Features.Clinics.ClinicSetup.EnsureClinicAsync(db.Owner, new ClinicPortal.Features.Clinics.ClinicSpec(slug, "Queue " + slug,
+            "Europe/London", "+442079460999", 0, [new ClinicPortal.Features.Clinics.ProviderSpec("dr-a", "Dr A", "General", Dates.AroundTheClock)], [], [secret]));
         var phone = Phones.Unique();
 
-        await clinic.BookAsync("dr-a", Dates.Upcoming(DayOfWeek.Thursday), "10:00", phone: phone); // a voice booking: its confirmation text
-        await portal.Twilio.WaitForAsync(phone);
+        using var client = own.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+        var booking = new { provider = "dr-a", date = Dates.Upcoming(DayOfWeek.Thursday), time = "10:00", patient_name = "Pat Test", patient_phone = phone };
+        (await client.PostAsJsonAsync("/api/vapi/webhook", TestClinic.ToolCallsMessage("book_appointment", booking, TestClinic.NewToolCallId())))
+            .EnsureSuccessStatusCode(); // a voice booking: its confirmation text
+        await twilio.WaitForAsync(phone);
         for (var i = 0; i < 50 && waits.IsEmpty; i++) await Task.Delay(100);
 
         Assert.Contains(waits, s => s is >= 0 and < 30);

@@ -13,6 +13,9 @@ public sealed class ClinicMetrics : IDisposable
     public const string MeterName = "ClinicPortal";
 
     private readonly Meter _meter = new(MeterName);
+
+    /// <summary>This instance's meter (each portal has its own: tests listen to one portal's).</summary>
+    internal Meter Meter => _meter;
     private readonly Histogram<double> _toolDuration;
     private readonly Counter<long> _appointments;
     private readonly Counter<long> _texts;
