@@ -58,6 +58,8 @@ public static class TestDatabase
     public static readonly IReadOnlyDictionary<string, string> PortalSettings = new Dictionary<string, string>
     {
         ["Staff:RevalidateSeconds"] = "1",
+        // Many portals share the suite's cluster: none keeps idle connections open (WarmConnectionsTests sets its own).
+        ["Database:MinPoolSize"] = "0",
         ["Retention:FirstRunMinutes"] = "100000", // tests run it by hand: a run at a portal's start would audit other tests' clinics
         ["Alerts:FirstRunSeconds"] = "2000000", // likewise the alert monitor (Operations/AlertTests runs it on a database of its own)
         ["DataProtection:Key"] = DataProtectionKey,

@@ -32,12 +32,14 @@ public static class DatabaseSetup
             // and lock-manager waits); requests queue for a connection instead. The embedded database's connection string
             // says so (EmbeddedPostgres.PoolSize); for another database, set Database:MaxPoolSize (docs/operations.md).
             if (builder.Configuration.GetValue<int?>("Database:MaxPoolSize") is { } size) source.ConnectionStringBuilder.MaxPoolSize = size;
+            source.ConnectionStringBuilder.MinPoolSize = WarmConnections.MinPoolSize(builder.Configuration, source.ConnectionStringBuilder.MaxPoolSize);
             ClinicData.MapEnums(source);
             return source.Build();
         });
         builder.Services.AddPooledDbContextFactory<ClinicData>((sp, o) => ClinicData.Configure(o, sp.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton<ClinicDb>();
         builder.Services.AddHostedService<DatabaseStartup>();
+        builder.Services.AddHostedService<WarmConnections>();
         return builder;
     }
 
