@@ -40,4 +40,26 @@ public sealed class SlotFinderTests
         var nearest = SlotFinder.Nearest(Request(busy), Monday, 1, At(10, 0), 3);
         Assert.Equal(new[] { At(9, 15), At(9, 30), At(10, 30) }, nearest.Select(s => s.Starts));
     }
+
+    [Fact]
+    public void Nearest_alternatives_go_on_to_the_next_days_only_while_they_could_be_nearer()
+    {
+        var tuesday = Monday.PlusDays(1);
+        Instant On(LocalDate day, int hour, int minute) => (day + new LocalTime(hour, minute)).InZoneStrictly(London).ToInstant();
+        var hours = new[] { new HoursRow(Patel.Id, 1, new LocalTime(9, 0), new LocalTime(11, 0)), new HoursRow(Patel.Id, 2, new LocalTime(9, 0), new LocalTime(11, 0)) };
+        SlotFinder.Request Busy(params BusySpan[] busy) =>
+            new(London, [Patel], hours, busy, Duration.FromMinutes(30), Duration.Zero, Instant.MinValue);
+
+        // Monday has two free times left (09:00 and 10:30): the third is Tuesday's first.
+        var twoLeft = SlotFinder.Nearest(Busy(new BusySpan(Patel.Id, At(9, 30), At(10, 30))), Monday, 7, At(10, 0), 3);
+        Assert.Equal(new[] { At(9, 0), At(10, 30), On(tuesday, 9, 0) }, twoLeft.Select(s => s.Starts));
+
+        // Monday is full: all three are Tuesday's, earliest first.
+        var full = SlotFinder.Nearest(Busy(new BusySpan(Patel.Id, At(9, 0), At(11, 0))), Monday, 7, At(10, 0), 3);
+        Assert.Equal(new[] { On(tuesday, 9, 0), On(tuesday, 9, 15), On(tuesday, 9, 30) }, full.Select(s => s.Starts));
+
+        // Monday has three: Tuesday, a day away, is not needed, and the answer is Monday's alone.
+        var three = SlotFinder.Nearest(Busy(new BusySpan(Patel.Id, At(9, 30), At(10, 0))), Monday, 7, At(10, 0), 3);
+        Assert.Equal(new[] { At(10, 0), At(10, 15), At(10, 30) }, three.Select(s => s.Starts));
+    }
 }

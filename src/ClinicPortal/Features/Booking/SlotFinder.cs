@@ -31,6 +31,7 @@ public static class SlotFinder
         var candidates = new List<Slot>();
         foreach (var provider in r.Providers)
         {
+            var busy = r.Busy.Where(b => b.ProviderId == provider.Id).ToList();
             foreach (var hours in r.Hours.Where(h => h.ProviderId == provider.Id && h.Weekday == weekday))
             {
                 for (var t = hours.Starts; t < hours.Ends && t >= hours.Starts; t = t.PlusMinutes(StepMinutes))
@@ -40,7 +41,7 @@ public static class SlotFinder
                     var end = start.Instant + r.Length;
                     if (start.Instant < r.NotBefore) continue;
                     if (end.InZone(r.Zone).LocalDateTime > day + hours.Ends) break;
-                    if (Overlaps(r.Busy, provider.Id, start.Instant, end + r.Buffer)) continue;
+                    if (Overlaps(busy, provider.Id, start.Instant, end + r.Buffer)) continue;
                     candidates.Add(new Slot(provider, start.Instant, end));
                 }
             }
@@ -51,9 +52,23 @@ public static class SlotFinder
     public static bool Overlaps(IEnumerable<BusySpan> busy, Guid providerId, Instant starts, Instant ends) =>
         busy.Any(b => b.ProviderId == providerId && b.Starts < ends && starts < b.Ends);
 
-    /// <summary>The free slots of one provider nearest in time to what was asked, earliest first.</summary>
-    public static IReadOnlyList<Slot> Nearest(Request r, LocalDate fromDay, int days, Instant wanted, int count) =>
-        Enumerable.Range(0, days).SelectMany(d => FreeSlots(r, fromDay.PlusDays(d)))
-            .OrderBy(s => Math.Abs((s.Starts - wanted).TotalTicks)).Take(count)
-            .OrderBy(s => s.Starts).ToList();
+    /// <summary>
+    /// The free slots nearest in time to what was asked (on fromDay or later), earliest first. Days are searched in order,
+    /// and the search stops once it holds count slots no farther from what was asked than the next day's start: no slot
+    /// of a later day can be nearer (a collision's loser is usually answered from its own day).
+    /// </summary>
+    public static IReadOnlyList<Slot> Nearest(Request r, LocalDate fromDay, int days, Instant wanted, int count)
+    {
+        var found = new List<Slot>();
+        for (var d = 0; d < days; d++)
+        {
+            found.AddRange(FreeSlots(r, fromDay.PlusDays(d)));
+            if (found.Count < count || d == days - 1) continue;
+            var nextDay = r.Zone.AtStartOfDay(fromDay.PlusDays(d + 1)).ToInstant();
+            if (found.Select(s => Distance(s, wanted)).Order().ElementAt(count - 1) <= nextDay - wanted) break;
+        }
+        return found.OrderBy(s => Distance(s, wanted)).Take(count).OrderBy(s => s.Starts).ToList();
+    }
+
+    private static Duration Distance(Slot s, Instant wanted) => s.Starts > wanted ? s.Starts - wanted : wanted - s.Starts;
 }
