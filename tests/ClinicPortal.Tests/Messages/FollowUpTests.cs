@@ -241,10 +241,11 @@ public sealed class FollowUpTests(ClinicPortalFactory portal)
         portal.CreateClient().Dispose(); // this test's own portal is the one left standing, to take over
         var clinic = await portal.CreateClinicAsync();
         var phone = Phones.Unique();
-        // The doomed instance waits up to 4 s for Twilio's answer (time enough to be killed while it waits, on a
-        // busy machine), and its lease is short so the survivor takes over within seconds of the crash.
+        // The doomed instance waits up to 8 s for Twilio's answer (time enough to be killed while it waits, on a busy
+        // machine: with 4 s, a full run once killed it only after it had given up, retried and found the text itself), and
+        // its lease is as short as that allows (more than twice the wait), so the survivor takes over soon after the crash.
         await using var doomed = await PortalProcess.StartAsync(portal.Database,
-            new Dictionary<string, string> { ["Twilio:TimeoutSeconds"] = "4", ["Sms:LeaseSeconds"] = "9" });
+            new Dictionary<string, string> { ["Twilio:TimeoutSeconds"] = "8", ["Sms:LeaseSeconds"] = "17" });
         Twilio.Script(phone, new FakeTwilio.Behaviour.AcceptSlowly(TimeSpan.FromSeconds(30)));
 
         using (var http = new HttpClient { BaseAddress = new Uri(doomed.Url) })
