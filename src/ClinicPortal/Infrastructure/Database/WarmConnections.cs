@@ -4,9 +4,9 @@ namespace ClinicPortal.Infrastructure.Database;
 
 /// <summary>
 /// Keeps the pool's first connections open and warm, so a caller is not the one who pays for a new backend
-/// (docs/performance.md, "Warm connections"). A PostgreSQL backend builds its caches of tables, indexes, policies and
+/// (docs/performance.md, "Sixth round"). A PostgreSQL backend builds its caches of tables, indexes, policies and
 /// functions on first use: a voice booking on a new connection took 25 ms of database time, against 2 ms on a used one,
-/// and five racing callers on new connections waited 300 ms. Npgsql closes connections idle for five minutes, so a
+/// and five callers racing on new connections each paid it. Npgsql closes connections idle for five minutes, so a
 /// quiet clinic's next caller met new backends again. Now the pool keeps Database:MinPoolSize connections (by default the
 /// embedded pool's size, and never more than the pool), and opens them all before the portal listens. On each, one
 /// statement plans a read of every table that has clinic rows, filtered by clinic as row-level security filters it, under
