@@ -207,18 +207,27 @@ public static class Bench
             {
                 var before = CpuTicks();
                 await Task.Delay(window);
-                if ((CpuTicks() - before) * 10.0 < 0.05 * window.TotalMilliseconds) break; // ticks are 10 ms (USER_HZ 100)
+                var after = CpuTicks();
+                if (before is null || after is null) return; // the portal has gone: the next phase says so
+                if ((after - before) * 10.0 < 0.05 * window.TotalMilliseconds) break; // ticks are 10 ms (USER_HZ 100)
             }
             if (clock.Elapsed > TimeSpan.FromSeconds(0.5))
                 Console.WriteLine($"  (the portal settled for {clock.Elapsed.TotalSeconds:0.0} s first: the last phase's background work)");
         }
 
-        /// <summary>The portal's user and system CPU time so far, in clock ticks (/proc/PID/stat, fields 14 and 15).</summary>
-        private long CpuTicks()
+        /// <summary>The portal's user and system CPU time so far, in clock ticks (/proc/PID/stat, fields 14 and 15); null once it has exited.</summary>
+        private long? CpuTicks()
         {
-            var stat = File.ReadAllText($"/proc/{portalPid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[11]) + long.Parse(fields[12]);
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{portalPid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                return long.Parse(fields[11]) + long.Parse(fields[12]);
+            }
+            catch (IOException)
+            {
+                return null;
+            }
         }
     }
 
