@@ -246,7 +246,7 @@ public static class Bench
 
         public int Count => _byStatus.Values.Sum();
 
-        public override string ToString() => Count == 0 ? "" : $"  ({Count} not booked!: {string.Join(", ", _byStatus.OrderBy(x => x.Key).Select(x => $"{x.Value} {x.Key}"))})";
+        public override string ToString() => Count == 0 ? "" : $"  ({Count} not booked! by status: {string.Join(", ", _byStatus.OrderBy(x => x.Key).Select(x => $"{x.Value} {x.Key}"))})";
     }
 
     /// <summary>"10m", "90s", "1h" (a bare number is minutes).</summary>
