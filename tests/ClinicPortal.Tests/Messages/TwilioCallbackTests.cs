@@ -159,6 +159,24 @@ public sealed class TwilioCallbackTests(ClinicPortalFactory portal)
         Assert.Equal(2, (await portal.Twilio.WaitForAsync(phone, count: 2)).Count);
     }
 
+    /// <summary>A STOP names only the number: every clinic that texted it stops, and a clinic that never did keeps no opt-out.</summary>
+    [Fact]
+    public async Task Stop_opts_the_number_out_of_every_clinic_that_texted_it_and_of_no_other()
+    {
+        var (first, _, _, phone) = await SentFollowUpAsync();
+        var second = await portal.CreateClinicAsync();
+        await second.EndCallAsync("call-" + Guid.NewGuid(), phone);
+        Assert.Equal(2, (await portal.Twilio.WaitForAsync(phone, count: 2)).Count);
+        var silent = await portal.CreateClinicAsync();
+        await silent.EndCallAsync("call-" + Guid.NewGuid(), Phones.Unique()); // texts someone else
+
+        await PostAsync("/api/twilio/inbound", new() { ["From"] = phone, ["To"] = FakeTwilio.FromNumber, ["Body"] = "STOP" });
+
+        Assert.Equal(1, await first.CountAsync("sms_opt_outs", $"phone = '{phone}'"));
+        Assert.Equal(1, await second.CountAsync("sms_opt_outs", $"phone = '{phone}'"));
+        Assert.Equal(0, await silent.CountAsync("sms_opt_outs"));
+    }
+
     /// <summary>With Advanced Opt-Out Twilio names the kind of text (OptOutType), custom keywords included; that decides.</summary>
     [Fact]
     public async Task Twilios_opt_out_type_decides_custom_keywords_included_and_optin_is_not_a_keyword()
