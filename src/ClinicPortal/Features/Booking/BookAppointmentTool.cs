@@ -20,23 +20,20 @@ public sealed class BookAppointmentTool(Booker booker, Privacy.NoteProtector pro
     }
 
     /// <summary>The result the agent reads for a booked or moved appointment.</summary>
-    public static string Describe(BookingOutcome.Booked b, string status, bool? notesSaved = null) => ToolJson.Serialize(new
-    {
-        status, appointment_id = b.AppointmentId, confirmation_code = b.Code, provider = b.Provider.Slug, provider_name = b.Provider.Name,
-        procedure = b.Procedure, starts_at = ClinicTime.Format(b.Slot.Starts, b.Clinic.Zone), ends_at = ClinicTime.Format(b.Slot.Ends, b.Clinic.Zone),
-        time_zone = b.Clinic.TimeZone,
-        note = b.Slot.Ambiguous ? "that local time happens twice as the clocks go back; this is the first (summer time)" : null,
-        notes_saved = notesSaved,
-    });
+    public static string Describe(BookingOutcome.Booked b, string status, bool? notesSaved = null) => ToolJson.Serialize(new BookedAnswer(
+        status, b.AppointmentId, b.Code, b.Provider.Slug, b.Provider.Name, b.Procedure,
+        ClinicTime.Format(b.Slot.Starts, b.Clinic.Zone), ClinicTime.Format(b.Slot.Ends, b.Clinic.Zone), b.Clinic.TimeZone,
+        b.Slot.Ambiguous ? "that local time happens twice as the clocks go back; this is the first (summer time)" : null,
+        notesSaved));
 
     public static ToolAnswers Answers(string status, bool? notesSaved = null) => new(
         b => Describe(b, status, notesSaved),
         c => ConflictWithAlternatives(c.Provider, c.Slot.Starts, c.Clinic.Zone, c.Alternatives),
-        (provider, slot, clinic) => ToolJson.Serialize(new { status = "conflict", provider = provider.Slug, requested_starts_at = ClinicTime.Format(slot.Starts, clinic.Zone) }),
+        (provider, slot, clinic) => ToolJson.Serialize(new ConflictAnswer("conflict", provider.Slug, ClinicTime.Format(slot.Starts, clinic.Zone))),
         NotFound);
 
     /// <summary>The answer when no live appointment matches what the caller gave.</summary>
-    public static readonly string NotFound = ToolJson.Serialize(new { status = "not_found", message = AppointmentLookup.NotFound });
+    public static readonly string NotFound = ToolJson.Serialize(new NotFoundAnswer("not_found", AppointmentLookup.NotFound));
 
     /// <summary>The tool's answer for an outcome (booked, moved and conflicting answers were stored as they were made).</summary>
     public static string Answer(BookingOutcome outcome) => outcome switch
@@ -50,11 +47,16 @@ public sealed class BookAppointmentTool(Booker booker, Privacy.NoteProtector pro
     };
 
     public static string ConflictWithAlternatives(ProviderRef provider, Instant wanted, DateTimeZone zone, IReadOnlyList<Slot> alternatives) =>
-        ToolJson.Serialize(new
-        {
-            status = "conflict", provider = provider.Slug, requested_starts_at = ClinicTime.Format(wanted, zone),
-            message = alternatives.Count == 0 ? "That time has just been taken and nothing else is free this week."
-                                              : "That time has just been taken. Offer one of the alternatives.",
-            alternatives = alternatives.Select(a => new { provider = a.Provider.Slug, starts_at = ClinicTime.Format(a.Starts, zone), ends_at = ClinicTime.Format(a.Ends, zone) }),
-        });
+        ToolJson.Serialize(new ConflictAnswer("conflict", provider.Slug, ClinicTime.Format(wanted, zone),
+            alternatives.Count == 0 ? "That time has just been taken and nothing else is free this week."
+                                    : "That time has just been taken. Offer one of the alternatives.",
+            alternatives.Select(a => new SlotAnswer(a.Provider.Slug, null, ClinicTime.Format(a.Starts, zone), ClinicTime.Format(a.Ends, zone))).ToList()));
 }
+
+// The answers' shapes, in the order the agent reads their fields (snake_case, nulls left out: ToolJson).
+public sealed record BookedAnswer(string Status, Guid AppointmentId, string ConfirmationCode, string Provider, string ProviderName,
+    string? Procedure, string StartsAt, string EndsAt, string TimeZone, string? Note, bool? NotesSaved);
+public sealed record ConflictAnswer(string Status, string Provider, string RequestedStartsAt, string? Message = null,
+    IReadOnlyList<SlotAnswer>? Alternatives = null);
+public sealed record SlotAnswer(string Provider, string? ProviderName, string StartsAt, string EndsAt);
+public sealed record NotFoundAnswer(string Status, string Message);

@@ -39,14 +39,14 @@ public sealed class CheckAvailabilityTool(ToolLedger ledger, IClock clock) : ITo
             var request = new SlotFinder.Request(s.Clinic.Zone, s.Providers, s.Hours, s.Busy, length,
                 Duration.FromMinutes(procedure?.BufferAfterMinutes ?? 0), s.Clinic.EarliestStart(now));
             var slots = SlotFinder.FreeSlots(request, date, filter).Take(MaxSlots).ToList();
-            return ToolJson.Serialize(new
-            {
-                status = "ok", date = date.ToString("yyyy-MM-dd", null), time_zone = s.Clinic.TimeZone, procedure = procedure?.Name,
-                duration_minutes = (int)length.TotalMinutes,
-                slots = slots.Select(x => new { provider = x.Provider.Slug, provider_name = x.Provider.Name,
-                    starts_at = ClinicTime.Format(x.Starts, s.Clinic.Zone), ends_at = ClinicTime.Format(x.Ends, s.Clinic.Zone) }),
-                message = slots.Count == 0 ? "Nothing is free that day; try another day." : null,
-            });
+            return ToolJson.Serialize(new AvailabilityAnswer("ok", date.ToString("yyyy-MM-dd", null), s.Clinic.TimeZone, procedure?.Name,
+                (int)length.TotalMinutes,
+                slots.Select(x => new SlotAnswer(x.Provider.Slug, x.Provider.Name,
+                    ClinicTime.Format(x.Starts, s.Clinic.Zone), ClinicTime.Format(x.Ends, s.Clinic.Zone))).ToList(),
+                slots.Count == 0 ? "Nothing is free that day; try another day." : null));
         }, ct);
     }
 }
+
+public sealed record AvailabilityAnswer(string Status, string Date, string TimeZone, string? Procedure, int DurationMinutes,
+    IReadOnlyList<SlotAnswer> Slots, string? Message);

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace ClinicPortal.Features.Events;
 
@@ -39,14 +41,24 @@ public sealed record AlternativesOfferedPayload(Guid Attempt, IReadOnlyList<Date
 
 public sealed record CallEventPayload(string CallId, string Status);
 
-/// <summary>How payloads are written and read: snake_case names, nulls left out.</summary>
+/// <summary>
+/// How payloads are written and read: snake_case names, nulls left out. The payloads above have contracts made at compile
+/// time, as the booking tools' answers do (ToolJson); other types read from events are built as they come.
+/// </summary>
 public static class EventPayloads
 {
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(EventPayloadContracts.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     public static string Serialize<T>(T payload) => JsonSerializer.Serialize(payload, Json);
 }
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(AppointmentEventPayload))]
+[JsonSerializable(typeof(AlternativesOfferedPayload))]
+[JsonSerializable(typeof(CallEventPayload))]
+internal sealed partial class EventPayloadContracts : JsonSerializerContext;

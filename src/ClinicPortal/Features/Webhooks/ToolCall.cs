@@ -1,4 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace ClinicPortal.Features.Webhooks;
 
@@ -43,12 +45,26 @@ public static class ToolJson
     public static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         // Results are read by an LLM, not embedded in HTML: keep '+' in offsets and '£' in prices as they are.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // The booking tools' answers have contracts made at compile time: built by reflection, they cost the first callers
+        // after a start tens of milliseconds of CPU (docs/performance.md, eighth round). Other shapes are built as they come.
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(ToolAnswerContracts.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     public static string Serialize(object value) => JsonSerializer.Serialize(value, Options);
 
-    public static string Invalid(string reason) => Serialize(new { status = "invalid", reason });
+    public static string Invalid(string reason) => Serialize(new InvalidAnswer("invalid", reason));
 }
+
+public sealed record InvalidAnswer(string Status, string Reason);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(InvalidAnswer))]
+[JsonSerializable(typeof(Booking.BookedAnswer))]
+[JsonSerializable(typeof(Booking.ConflictAnswer))]
+[JsonSerializable(typeof(Booking.NotFoundAnswer))]
+[JsonSerializable(typeof(Booking.AvailabilityAnswer))]
+internal sealed partial class ToolAnswerContracts : JsonSerializerContext;

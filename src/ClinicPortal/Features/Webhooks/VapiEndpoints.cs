@@ -151,7 +151,7 @@ public static class VapiEndpoints
     }
 
     /// <summary>Vapi's ServerMessageResponseToolCalls: results, and an error about the list itself when there is one.</summary>
-    private sealed record ToolCallsAnswer(IReadOnlyList<ToolCallResult> Results, string? Error);
+    internal sealed record ToolCallsAnswer(IReadOnlyList<ToolCallResult> Results, string? Error);
 
     /// <summary>The address the sender signed ({url} in an HMAC payload format): Portal:PublicBaseUrl and this path, as Twilio's.</summary>
     private static string SignedUrl(HttpRequest request, IConfiguration config) => Messages.TwilioSignature.RequestUrl(request, config);

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace ClinicPortal.Features.Webhooks;
 
 public static class WebhooksFeature
@@ -12,9 +15,14 @@ public static class WebhooksFeature
         s.AddSingleton<AssistantRequests>();
         s.ConfigureHttpJsonOptions(o =>
         {
-            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
             o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, VapiAnswerContracts.Default); // as ToolJson's: made at compile time
         });
         return s;
     }
 }
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(VapiEndpoints.ToolCallsAnswer))]
+internal sealed partial class VapiAnswerContracts : JsonSerializerContext;
