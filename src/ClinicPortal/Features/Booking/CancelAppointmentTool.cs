@@ -30,7 +30,9 @@ public sealed class CancelAppointmentTool(ToolLedger ledger, Operations.ClinicMe
                 select emit_event('cancellation', @detail::jsonb); -- EventKinds.Cancellation
                 """, tx).With("clinic", ctx.ClinicId).With("id", a.Id).With("actor", ctx.Actor).With("detail", detail).RunAsync(ct);
             metrics.Appointment("cancelled", "voice");
-            return ToolJson.Serialize(new { status = "cancelled", confirmation_code = ConfirmationCode.Normalize(code), provider = a.ProviderSlug, starts_at = starts });
+            return ToolJson.Serialize(new CancelledAnswer("cancelled", ConfirmationCode.Normalize(code), a.ProviderSlug, starts));
         }, ct);
     }
 }
+
+public sealed record CancelledAnswer(string Status, string ConfirmationCode, string Provider, string StartsAt);

@@ -14,16 +14,14 @@ public sealed class LookupProcedureTool(ToolLedger ledger) : ITool
         {
             var p = await ProcedureCatalog.FindAsync(conn, null, ctx.ClinicId, query);
             return p is null
-                ? ToolJson.Serialize(new { status = "not_found", query, message = "This clinic has no procedure matching that. Offer a consultation or a call back from staff." })
-                : ToolJson.Serialize(new
-                {
-                    status = "ok",
-                    procedure = new
-                    {
-                        name = p.Name, description = p.Description, duration_minutes = p.DurationMinutes,
-                        recovery = p.Recovery, price_range = p.PriceRange, preparation_notes = p.PreparationNotes,
-                    },
-                });
+                ? ToolJson.Serialize(new ProcedureNotFoundAnswer("not_found", query,
+                    "This clinic has no procedure matching that. Offer a consultation or a call back from staff."))
+                : ToolJson.Serialize(new ProcedureAnswer("ok",
+                    new ProcedureFacts(p.Name, p.Description, p.DurationMinutes, p.Recovery, p.PriceRange, p.PreparationNotes)));
         }, ct);
     }
 }
+
+public sealed record ProcedureAnswer(string Status, ProcedureFacts Procedure);
+public sealed record ProcedureFacts(string Name, string Description, int DurationMinutes, string Recovery, string PriceRange, string PreparationNotes);
+public sealed record ProcedureNotFoundAnswer(string Status, string Query, string Message);

@@ -48,8 +48,8 @@ public static class ToolJson
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         // Results are read by an LLM, not embedded in HTML: keep '+' in offsets and '£' in prices as they are.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        // The booking tools' answers have contracts made at compile time: built by reflection, they cost the first callers
-        // after a start tens of milliseconds of CPU (docs/performance.md, eighth round). Other shapes are built as they come.
+        // The tools' answers have contracts made at compile time: built by reflection, they cost the first callers after a
+        // start tens of milliseconds of CPU (docs/performance.md, eighth round). Any other shape is built as it comes.
         TypeInfoResolver = JsonTypeInfoResolver.Combine(ToolAnswerContracts.Default, new DefaultJsonTypeInfoResolver()),
     };
 
@@ -67,4 +67,7 @@ public sealed record InvalidAnswer(string Status, string Reason);
 [JsonSerializable(typeof(Booking.ConflictAnswer))]
 [JsonSerializable(typeof(Booking.NotFoundAnswer))]
 [JsonSerializable(typeof(Booking.AvailabilityAnswer))]
+[JsonSerializable(typeof(Booking.CancelledAnswer))]
+[JsonSerializable(typeof(Procedures.ProcedureAnswer))]
+[JsonSerializable(typeof(Procedures.ProcedureNotFoundAnswer))]
 internal sealed partial class ToolAnswerContracts : JsonSerializerContext;
