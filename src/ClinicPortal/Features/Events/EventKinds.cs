@@ -43,7 +43,7 @@ public sealed record CallEventPayload(string CallId, string Status);
 
 /// <summary>
 /// How payloads are written and read: snake_case names, nulls left out. The payloads above have contracts made at compile
-/// time, as the booking tools' answers do (ToolJson); other types read from events are built as they come.
+/// time, as the tools' answers do (ToolJson); other types read from events are built as they come.
 /// </summary>
 public static class EventPayloads
 {
