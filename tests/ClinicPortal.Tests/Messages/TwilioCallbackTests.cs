@@ -168,7 +168,9 @@ public sealed class TwilioCallbackTests(ClinicPortalFactory portal)
         await second.EndCallAsync("call-" + Guid.NewGuid(), phone);
         Assert.Equal(2, (await portal.Twilio.WaitForAsync(phone, count: 2)).Count);
         var silent = await portal.CreateClinicAsync();
-        await silent.EndCallAsync("call-" + Guid.NewGuid(), Phones.Unique()); // texts someone else
+        var someoneElse = Phones.Unique();
+        await silent.EndCallAsync("call-" + Guid.NewGuid(), someoneElse);
+        Assert.Single(await portal.Twilio.WaitForAsync(someoneElse)); // this clinic has texted too, just not this number
 
         await PostAsync("/api/twilio/inbound", new() { ["From"] = phone, ["To"] = FakeTwilio.FromNumber, ["Body"] = "STOP" });
 
