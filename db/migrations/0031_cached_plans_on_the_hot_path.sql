@@ -3,7 +3,7 @@
 -- time a statement calls it. PL/pgSQL prepares its statements once per connection. A voice booking called audit() once
 -- and emit_event() twice, the dispatcher's record of its text each once more, and catalogue_is() called
 -- catalogue_version(), whose sub-select kept it from being inlined (docs/performance.md, ninth round).
--- The same statements, the same permissions (CREATE OR REPLACE keeps the grants).
+-- The three are now PL/pgSQL, with the same statements and permissions (CREATE OR REPLACE keeps the grants).
 
 create or replace function audit(p_actor text, p_action text, p_subject_type text, p_subject_id text, p_detail jsonb)
 returns void language plpgsql as $$
@@ -17,12 +17,8 @@ begin
     insert into events (clinic_id, kind, payload) values (current_clinic_id(), p_kind, p_payload);
 end $$;
 
-create or replace function catalogue_is(p_version bigint) returns void language plpgsql stable as $$
-declare
-    current_version bigint;
+-- catalogue_is() (0029) calls it first in every booking's batch; CatalogueCache reads it with the clinic.
+create or replace function catalogue_version() returns bigint language plpgsql stable as $$
 begin
-    select version into current_version from catalogue_versions where clinic_id = current_clinic_id();
-    if coalesce(current_version, 0) <> p_version then
-        raise exception 'the clinic''s catalogue changed' using errcode = 'CP002';
-    end if;
+    return coalesce((select version from catalogue_versions where clinic_id = current_clinic_id()), 0);
 end $$;
