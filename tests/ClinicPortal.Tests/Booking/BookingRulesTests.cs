@@ -61,6 +61,22 @@ public sealed class BookingRulesTests(ClinicPortalFactory portal)
     }
 
     [Fact]
+    public async Task Replaying_a_tool_call_that_lost_its_slot_returns_its_conflict_not_the_booking_it_claimed_with()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        var date = Dates.Upcoming(DayOfWeek.Monday);
+        Assert.Equal("booked", (await clinic.BookAsync("dr-a", date, "09:00")).GetProperty("status").GetString());
+        var id = TestClinic.NewToolCallId();
+        var lost = await clinic.BookAsync("dr-a", date, "09:00", phone: "+447700100002", toolCallId: id);
+        var replay = await clinic.BookAsync("dr-a", date, "09:00", phone: "+447700100002", toolCallId: id);
+
+        Assert.Equal("conflict", lost.GetProperty("status").GetString());
+        Assert.Equal(lost.ToString(), replay.ToString()); // with the alternatives it was offered
+        Assert.Equal(1, await clinic.CountAsync("tool_calls", $"tool_call_id = '{id}' and outcome = 'conflict'"));
+        Assert.Equal(1, await clinic.CountAsync("appointments"));
+    }
+
+    [Fact]
     public async Task Replaying_an_availability_call_returns_its_first_answer_even_after_the_slot_was_taken()
     {
         var clinic = await portal.CreateClinicAsync();

@@ -62,6 +62,7 @@ public sealed class DispatchBatchTests(ClinicPortalFactory portal)
         foreach (var r in rows) opened.Add((r.To, await TextBodies.OpenAsync(conn, null, keys, clinic.Id, r.Id, "[sealed]", r.Sealed)));
         foreach (var (to, _, body) in texts) Assert.Contains((to, body), opened);
         Assert.Equal(5L, await clinic.CountAsync("audit_log", "action = 'sms.sent' and subject_id in (select id::text from sms_messages where kind = 'follow_up')"));
+        Assert.Equal(5L, await clinic.CountAsync("events", "kind = 'sms' and payload->>'status' = 'sent' and payload->>'kind' = 'follow_up'")); // the staff pages' feed
     }
 
     [Fact]

@@ -248,14 +248,15 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
 
     /// <summary>
     /// One clinic's outcomes in one transaction: the bodies of those that are done with are sealed under their recipients'
-    /// keys, then one statement records each outcome with its sealed body, if its attempt still holds the message
-    /// (record_sms_attempt, 0028). Whatever fails rolls back both: the texts are reconciled and recorded after their lease.
+    /// keys, then one statement records each outcome with its sealed body, if its attempt still holds the message, with the
+    /// texts' events and audit rows (record_sms_attempts, 0032). Whatever fails rolls back both: the texts are reconciled and
+    /// recorded after their lease.
     /// </summary>
     private async Task RecordAsync(Guid clinic, List<(Claimed Message, Outcome Outcome)> batch, CancellationToken ct)
     {
         var doneWith = batch.Where(x => x.Outcome.Status is not "queued") // a retry needs its body
             .Select(x => new TextBodies.Text(x.Message.Id, new Privacy.TextRecipient(x.Message.ToPhone, x.Message.CallId), x.Message.Body)).ToList();
-        List<(Guid Id, bool Held, TimeSpan? Waited)> recorded;
+        List<(Guid Id, TimeSpan Waited)> recorded; // the texts whose attempt still held them; the others are another attempt's now
         try
         {
             recorded = await RetryOnceAsync(() => db.WriteAsync(clinic, async (conn, tx) =>
@@ -267,24 +268,22 @@ public sealed class SmsDispatcher(ClinicDb db, CommitSignal committed, IServiceS
             log.LogWarning(e, "The bodies of {Count} text messages could not be sealed; they stay in clear", doneWith.Count);
             recorded = await db.WriteAsync(clinic, (conn, tx) => Record(conn, tx, batch, []).ListAsync(Read, ct), ct);
         }
-        var held = recorded.Where(r => r.Held).ToDictionary(r => r.Id, r => r.Waited); // the others are another attempt's now: it records
+        var held = recorded.ToDictionary(r => r.Id, r => r.Waited);
         foreach (var (m, o) in batch.Where(x => held.ContainsKey(x.Message.Id)))
         {
             if (o.Status is "failed") log.LogWarning("Text message {MessageId} failed: {Code} {Error}", m.Id, o.Code, o.Error);
             metrics.Text(o.Status == "queued" ? "retrying" : o.Status);
-            if (o.Status is "sent" && held[m.Id] is { } waited) metrics.TextAccepted(waited); // how long it waited for Twilio
+            if (o.Status is "sent") metrics.TextAccepted(held[m.Id]); // how long it waited for Twilio
         }
 
-        static (Guid Id, bool Held, TimeSpan? Waited) Read(NpgsqlDataReader r) => (r.GetGuid(0), !r.IsDBNull(1), r.Value<TimeSpan?>(2));
+        static (Guid Id, TimeSpan Waited) Read(NpgsqlDataReader r) => (r.GetGuid(0), r.GetFieldValue<TimeSpan>(1));
     }
 
     private static NpgsqlCommand Record(NpgsqlConnection conn, NpgsqlTransaction tx, List<(Claimed Message, Outcome Outcome)> batch,
         Dictionary<Guid, (byte[] Sealed, Guid Key)> seals) =>
         conn.Command("""
-            select x.id, record_sms_attempt(x.id, x.attempts, x.status, x.sid, x.twilio_status, x.code, x.error, x.retry_at, x.opt_out, x.sealed, x.key),
-                   (select now() - s.created_at from sms_messages s where s.id = x.id)
-              from unnest(@ids, @attempts, @statuses, @sids, @twilioStatuses, @codes, @errors, @retryAts, @optOuts, @sealed, @keys)
-                   as x(id, attempts, status, sid, twilio_status, code, error, retry_at, opt_out, sealed, key);
+            select id, waited from record_sms_attempts(@ids, @attempts, @statuses, @sids, @twilioStatuses, @codes, @errors, @retryAts,
+                                                       @optOuts, @sealed, @keys)
             """, tx)
             .With("ids", batch.Select(x => x.Message.Id).ToArray()).With("attempts", batch.Select(x => x.Message.Attempts).ToArray())
             .With("statuses", batch.Select(x => x.Outcome.Status).ToArray()).With("sids", batch.Select(x => x.Outcome.Sid).ToArray())

@@ -21,7 +21,7 @@ public static class TextBodies
 
     /// <summary>
     /// Seals the bodies of texts that are done with under their recipients' keys, found or made in the clinic's transaction
-    /// (a few round trips for any number of texts). The dispatcher stores them with the texts' outcomes (record_sms_attempt,
+    /// (a few round trips for any number of texts). The dispatcher stores them with the texts' outcomes (record_sms_attempts,
     /// 0028), which keeps a body that was erased or sealed meanwhile as it is. A body already marked ("[…]") is not sealed.
     /// </summary>
     public static async Task<Dictionary<Guid, (byte[] Sealed, Guid Key)>> SealAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DataKeys keys,
@@ -35,7 +35,7 @@ public static class TextBodies
 
     /// <summary>
     /// Stores sealed bodies on their own (for texts recorded without one, SmsDispatcher.SealLeftoversAsync): each only if it
-    /// is still done with and in clear, as record_sms_attempt checks it. Returns how many were stored.
+    /// is still done with and in clear, as record_sms_attempts checks it. Returns how many were stored.
     /// </summary>
     public static Task<int> StoreAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Dictionary<Guid, (byte[] Sealed, Guid Key)> seals,
         CancellationToken ct = default) =>
