@@ -22,7 +22,7 @@ public static class TextBodies
     /// <summary>
     /// Seals the bodies of texts that are done with under their recipients' keys, found or made in the clinic's transaction
     /// (a few round trips for any number of texts). The dispatcher stores them with the texts' outcomes (record_sms_attempts,
-    /// 0028), which keeps a body that was erased or sealed meanwhile as it is. A body already marked ("[…]") is not sealed.
+    /// 0032), which keeps a body that was erased or sealed meanwhile as it is. A body already marked ("[…]") is not sealed.
     /// </summary>
     public static async Task<Dictionary<Guid, (byte[] Sealed, Guid Key)>> SealAsync(NpgsqlConnection conn, NpgsqlTransaction tx, DataKeys keys,
         Guid clinic, IReadOnlyCollection<Text> texts, CancellationToken ct = default)
