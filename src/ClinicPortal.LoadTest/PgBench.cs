@@ -59,27 +59,33 @@ public static class PgBench
         string[]? variables = null)
     {
         var dir = Directory.CreateTempSubdirectory("clinic-pgbench-").FullName;
-        var file = Path.Combine(dir, "booking.sql");
-        await File.WriteAllTextAsync(file, script);
-        var cs = new NpgsqlConnectionStringBuilder(appConnection);
-        var pgbench = Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", "pgbench")).First(File.Exists);
-        var psi = new ProcessStartInfo(pgbench) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
-        string[] arguments = ["-n", "-h", cs.Host!, "-p", cs.Port.ToString(), "-U", cs.Username!, "-c", clients.ToString(), "-j", "2",
-            "-T", ((int)duration.TotalSeconds).ToString(), "-M", mode, "-f", file, "-l", "--log-prefix", Path.Combine(dir, "tx"),
-            .. variables ?? [], cs.Database!];
-        foreach (var a in arguments)
-            psi.ArgumentList.Add(a);
-        psi.Environment["PGPASSWORD"] = cs.Password;
-        using var p = Process.Start(psi)!;
-        var output = await p.StandardOutput.ReadToEndAsync();
-        var errors = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"pgbench failed: {errors}{output}");
-        // Log lines: client_id transaction_no latency_us script_no epoch_s epoch_us
-        var latencies = Directory.GetFiles(dir, "tx*").SelectMany(File.ReadLines)
-            .Select(l => double.Parse(l.Split(' ')[2]) / 1000.0).ToList();
-        Directory.Delete(dir, recursive: true);
-        return Stats.Of(latencies, duration);
+        try
+        {
+            var file = Path.Combine(dir, "booking.sql");
+            await File.WriteAllTextAsync(file, script);
+            var cs = new NpgsqlConnectionStringBuilder(appConnection);
+            var pgbench = Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", "pgbench")).First(File.Exists);
+            var psi = new ProcessStartInfo(pgbench) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+            string[] arguments = ["-n", "-h", cs.Host!, "-p", cs.Port.ToString(), "-U", cs.Username!, "-c", clients.ToString(), "-j", "2",
+                "-T", ((int)duration.TotalSeconds).ToString(), "-M", mode, "-f", file, "-l", "--log-prefix", Path.Combine(dir, "tx"),
+                .. variables ?? [], cs.Database!];
+            foreach (var a in arguments)
+                psi.ArgumentList.Add(a);
+            psi.Environment["PGPASSWORD"] = cs.Password;
+            using var p = Process.Start(psi)!;
+            var output = await p.StandardOutput.ReadToEndAsync();
+            var errors = await p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            if (p.ExitCode != 0) throw new InvalidOperationException($"pgbench failed: {errors}{output}");
+            // Log lines: client_id transaction_no latency_us script_no epoch_s epoch_us
+            var latencies = Directory.GetFiles(dir, "tx*").SelectMany(File.ReadLines)
+                .Select(l => double.Parse(l.Split(' ')[2]) / 1000.0).ToList();
+            return Stats.Of(latencies, duration);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true); // a failed run's logs too
+        }
     }
 
     private static async Task<(Guid Clinic, Guid Provider)> DemoIdsAsync(string ownerConnection)
