@@ -31,6 +31,22 @@ public sealed class AppointmentsComponentTests(ClinicPortalFactory portal)
     }
 
     [Fact]
+    public async Task Booking_with_fields_missing_names_each_one_and_books_nothing()
+    {
+        var clinic = await portal.CreateClinicAsync();
+        await using var ctx = ComponentContext.For(portal, clinic);
+        var cut = ctx.Render<AppointmentsPage>();
+        cut.WaitForAssertion(() => cut.Find("input[data-testid=new-patient]"));
+
+        cut.Find("input[data-testid=new-patient]").Change("Walk-in Wanda");
+        cut.Find("[data-testid=book]").Click();
+
+        cut.WaitForAssertion(() => Assert.Contains(
+            "Not booked: choose a provider, a date and a time, and give the patient's phone.", cut.Find("[data-testid=outcome]").TextContent));
+        Assert.Equal(0, await clinic.CountAsync("appointments", "true"));
+    }
+
+    [Fact]
     public async Task Reschedule_opens_a_dialog_for_that_appointment()
     {
         var clinic = await portal.CreateClinicAsync();
