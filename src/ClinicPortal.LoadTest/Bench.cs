@@ -40,6 +40,8 @@ public static class Bench
             // this load generator's own first minute (its JIT); the runs after it measure a warm one (docs/performance.md, ninth round).
             var failedPaced = 0;
             var runs = int.Parse(o.Get("paced-repeat", "1"));
+            var timing = new PortalTiming(profile.Superuser);
+            var before = await timing.ReadAsync(); // with the warm-up written, so the first run counts only its own requests
             for (var run = 1; run <= runs; run++)
             {
                 await settle.WaitAsync();
@@ -47,6 +49,9 @@ public static class Bench
                 Console.WriteLine($"Paced{(runs > 1 ? $", run {run} of {runs}" : "")}: {pacedOnly} bookings/s on a fixed schedule for 10 s (open loop):");
                 var (pacedStats, pacedFailed) = await RunPacedAsync(webhook, Take, int.Parse(pacedOnly), TimeSpan.FromSeconds(10));
                 Console.WriteLine($"  {pacedStats}{pacedFailed}");
+                var after = await timing.ReadAsync();
+                if (PortalTiming.Describe(before, after) is { } own) Console.WriteLine($"  the portal's own timing: {own}");
+                before = after;
                 failedPaced += pacedFailed.Count;
             }
             await profile.PrintAsync(); // the last run's
@@ -159,6 +164,8 @@ public static class Bench
     /// <summary>The database's side of a run: pg_stat_statements (loaded in the embedded database), read as its superuser.</summary>
     private sealed class Profile(string? superuser)
     {
+        public string? Superuser => superuser;
+
         public static Profile For(Options o) =>
             new(o.Get("data-dir") is { } dir && Options.AppConnection(o) is { } app
                 ? $"Host={dir};Port={new Npgsql.NpgsqlConnectionStringBuilder(app).Port};Username=postgres;Database={new Npgsql.NpgsqlConnectionStringBuilder(app).Database};Pooling=false"
@@ -192,6 +199,51 @@ public static class Bench
                 var query = r.GetString(3);
                 Console.WriteLine($"  {r.GetInt64(0),8} {r.GetDouble(1),8:0.00} {r.GetDouble(2),7:0.0}  {(query.Length > 110 ? query[..110] + "…" : query)}");
             }
+        }
+    }
+
+    /// <summary>
+    /// The portal's own timing of a run's requests: its webhook histogram (WebhookLatency, written every 5 s), read before and
+    /// after the run. It starts when a request reaches the portal's middleware and ends at its last byte, so what the load
+    /// generator measures beyond it is spent in the kernel, in Kestrel before the middleware, and in the load generator.
+    /// </summary>
+    private sealed class PortalTiming(string? superuser)
+    {
+        private static readonly TimeSpan Flush = TimeSpan.FromSeconds(5.5); // WebhookLatency.FlushEvery, and a margin
+
+        /// <summary>The histogram summed over clinics, once the portal has written what it holds; null without a database.</summary>
+        public async Task<long[]?> ReadAsync()
+        {
+            if (superuser is null) return null;
+            await Task.Delay(Flush);
+            await using var conn = new Npgsql.NpgsqlConnection(superuser);
+            await conn.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand("select counts from webhook_latency", conn);
+            await using var r = await cmd.ExecuteReaderAsync();
+            var sum = new long[64];
+            while (await r.ReadAsync())
+            {
+                var counts = r.GetFieldValue<int[]>(0);
+                for (var i = 0; i < Math.Min(counts.Length, sum.Length); i++) sum[i] += counts[i];
+            }
+            return sum;
+        }
+
+        /// <summary>p50 and p99 of the requests between two readings, as bucket upper bounds (LatencyHistogram: 0.1 ms × 1.2^i).</summary>
+        public static string? Describe(long[]? before, long[]? after)
+        {
+            if (before is null || after is null) return null;
+            var run = after.Zip(before, (a, b) => a - b).ToArray();
+            var total = run.Sum();
+            if (total == 0) return null;
+            string At(double p)
+            {
+                long seen = 0, rank = (long)Math.Ceiling(p * total);
+                for (var i = 0; i < run.Length; i++)
+                    if ((seen += run[i]) >= rank) return $"≤{0.1 * Math.Pow(1.2, i):0.0} ms";
+                return "more";
+            }
+            return $"{total} requests, p50 {At(0.50)}, p99 {At(0.99)}";
         }
     }
 
