@@ -55,6 +55,9 @@ public sealed class AppointmentsBrowserTests(BrowserFixture browser)
         await BrowserFixture.TypeAsync(page, "new-time", "09:30");
         await BrowserFixture.TypeAsync(page, "new-patient", "Walk-in Wanda");
         await BrowserFixture.TypeAsync(page, "new-phone", "07700 100777");
+        // The server has every field once the form says them back (a typed date can arrive after later fields).
+        await Assertions.Expect(page.GetByTestId("new-summary"))
+            .ToHaveTextAsync($"Dr Ada A, {day.ToString("dddd d MMMM yyyy", System.Globalization.CultureInfo.GetCultureInfo("en-GB"))} at 09:30, for Walk-in Wanda");
         await page.GetByTestId("book").ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("outcome")).ToContainTextAsync("confirmation code");
