@@ -21,6 +21,8 @@ public sealed class AppointmentsBrowserTests(BrowserFixture browser)
         await row.GetByRole(AriaRole.Button, new() { Name = "Reschedule" }).ClickAsync();
         await BrowserFixture.TypeAsync(page, "move-date", BrowserFixture.Typed(day));
         await BrowserFixture.TypeAsync(page, "move-time", "10:00");
+        // The server has the new date and time once the dialog says them back (a typed date can arrive after the time).
+        await Assertions.Expect(page.GetByTestId("move-summary")).ToHaveTextAsync($"Move to {LongDate(day)} at 10:00");
         await page.GetByTestId("move").ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("outcome")).ToContainTextAsync("already taken");
@@ -57,7 +59,7 @@ public sealed class AppointmentsBrowserTests(BrowserFixture browser)
         await BrowserFixture.TypeAsync(page, "new-phone", "07700 100777");
         // The server has every field once the form says them back (a typed date can arrive after later fields).
         await Assertions.Expect(page.GetByTestId("new-summary"))
-            .ToHaveTextAsync($"Dr Ada A, {day.ToString("dddd d MMMM yyyy", System.Globalization.CultureInfo.GetCultureInfo("en-GB"))} at 09:30, for Walk-in Wanda");
+            .ToHaveTextAsync($"Dr Ada A, {LongDate(day)} at 09:30, for Walk-in Wanda");
         await page.GetByTestId("book").ClickAsync();
 
         await Assertions.Expect(page.GetByTestId("outcome")).ToContainTextAsync("confirmation code");
@@ -68,4 +70,7 @@ public sealed class AppointmentsBrowserTests(BrowserFixture browser)
             """, new { clinic.Slug });
         Assert.Equal("staff:" + clinic.Email, actor);
     }
+
+    /// <summary>A date as the forms say it back: "Monday 28 December 2026".</summary>
+    private static string LongDate(DateTime day) => day.ToString("dddd d MMMM yyyy", System.Globalization.CultureInfo.GetCultureInfo("en-GB"));
 }
